@@ -1,0 +1,23 @@
+"""The pure conflict engine: rules, spatial-temporal index, detection and disclosure. No I/O."""
+
+from deconflict.engine.detect import conflicts_between, detect
+from deconflict.engine.index import volume_key
+from deconflict.engine.model import Conflict, ConflictView, Kind, Operation, State, view
+from deconflict.engine.rules import DEFAULT_PAIRS, Rules, Separation
+from deconflict.engine.store import VolumeIndex
+
+__all__ = [
+    "DEFAULT_PAIRS",
+    "Conflict",
+    "ConflictView",
+    "Kind",
+    "Operation",
+    "Rules",
+    "Separation",
+    "State",
+    "VolumeIndex",
+    "conflicts_between",
+    "detect",
+    "view",
+    "volume_key",
+]

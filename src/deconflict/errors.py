@@ -1,0 +1,53 @@
+"""Domain errors. Each carries a category; the API maps categories to HTTP status in one table."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Category(Enum):
+    INVALID = "invalid"  # 400/422: the request is malformed or out of bounds
+    UNAUTHORIZED = "unauthorized"  # 401
+    FORBIDDEN = "forbidden"  # 403
+    NOT_FOUND = "not_found"  # 404 (also for ids that belong to another party)
+    CONFLICT = "conflict"  # 409: e.g. activation with open conflicts
+    PRECONDITION = "precondition"  # 412: stale If-Match version
+    RATE = "rate"  # 429
+
+
+class DomainError(Exception):
+    """An error the caller can act on: a category, a stable code, a message and the field path."""
+
+    category: Category = Category.INVALID
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class InvalidVolume(DomainError):
+    """A volume or operation that breaks the format or the configured bounds."""
+
+    category = Category.INVALID
+
+
+class NotFound(DomainError):
+    category = Category.NOT_FOUND
+
+
+class Conflicting(DomainError):
+    category = Category.CONFLICT
+
+
+class StaleVersion(DomainError):
+    category = Category.PRECONDITION
+
+
+class Unauthorized(DomainError):
+    category = Category.UNAUTHORIZED
+
+
+class Forbidden(DomainError):
+    category = Category.FORBIDDEN

@@ -1,0 +1,33 @@
+"""Pure 4D geometry on WGS84: volumes, their format, projection and overlap. No I/O."""
+
+from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
+from deconflict.geometry.overlap import footprints_conflict, region, volumes_conflict
+from deconflict.geometry.volume4d import (
+    DEFAULT_BOUNDS,
+    footprint_area_m2,
+    parse_volume,
+    parse_volumes,
+    region_to_geojson,
+    region_to_json,
+    volume_to_json,
+)
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "Bounds",
+    "Circle",
+    "Footprint",
+    "LatLng",
+    "Polygon",
+    "Region",
+    "Volume",
+    "footprint_area_m2",
+    "footprints_conflict",
+    "parse_volume",
+    "parse_volumes",
+    "region",
+    "region_to_geojson",
+    "region_to_json",
+    "volume_to_json",
+    "volumes_conflict",
+]

@@ -1,0 +1,249 @@
+"""Read and write ASTM F3548 Volume4D JSON; the one place the volume format is known.
+
+Every invalid input raises `InvalidVolume` naming the field path (e.g.
+`volumes[2].volume.outline_polygon.vertices[3].lat`) and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+
+from deconflict.errors import InvalidVolume
+from deconflict.geometry.geodesy import GEOD, aeqd, cap, densified, project
+from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
+
+DEFAULT_BOUNDS = Bounds()
+
+
+def _obj(v: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise InvalidVolume("invalid_type", "must be an object", path)
+    return v
+
+
+def _get(obj: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in obj or obj[key] is None:
+        raise InvalidVolume("missing", "is required", f"{path}.{key}")
+    return obj[key]
+
+
+def _number(v: Any, path: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise InvalidVolume("invalid_type", "must be a number", path)
+    if not math.isfinite(v):
+        raise InvalidVolume("not_finite", "must be a finite number", path)
+    return float(v)
+
+
+def _latlng(v: Any, path: str) -> LatLng:
+    o = _obj(v, path)
+    lat = _number(_get(o, "lat", path), f"{path}.lat")
+    lng = _number(_get(o, "lng", path), f"{path}.lng")
+    if not -90 <= lat <= 90:
+        raise InvalidVolume("out_of_range", "latitude must be within [-90, 90]", f"{path}.lat")
+    if not -180 <= lng <= 180:
+        raise InvalidVolume("out_of_range", "longitude must be within [-180, 180]", f"{path}.lng")
+    return LatLng(lat, lng)
+
+
+def _polygon(v: Any, path: str, bounds: Bounds) -> Polygon:
+    raw = _get(_obj(v, path), "vertices", path)
+    vpath = f"{path}.vertices"
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise InvalidVolume("invalid_type", "must be an array of {lat, lng}", vpath)
+    if len(raw) > bounds.max_vertices + 1:
+        raise InvalidVolume("too_many_vertices", f"at most {bounds.max_vertices} vertices", vpath)
+    pts = [_latlng(p, f"{vpath}[{i}]") for i, p in enumerate(raw)]
+    if len(pts) > 1 and pts[0] == pts[-1]:
+        pts.pop()  # a closed ring is accepted; we store it open
+    if len(pts) > bounds.max_vertices:
+        raise InvalidVolume("too_many_vertices", f"at most {bounds.max_vertices} vertices", vpath)
+    if len(set(pts)) < 3:
+        raise InvalidVolume("too_few_vertices", "needs at least 3 distinct vertices", vpath)
+    poly = Polygon(tuple(pts))
+    _check_simple(poly, vpath)
+    return poly
+
+
+def _check_simple(poly: Polygon, path: str) -> None:
+    """Reject self-intersecting rings, judged in a projection centred on the polygon."""
+    ring = densified(poly)
+    if np.ptp(ring[:, 0]) == 0 or not np.all(np.isfinite(ring)):
+        raise InvalidVolume("degenerate", "polygon has no area", path)
+    c = cap(poly)[0]
+    plane = shapely.Polygon(project(aeqd(c.lat, c.lng), ring[:, 0], ring[:, 1]))
+    if not plane.is_valid:
+        raise InvalidVolume("self_intersecting", "polygon edges must not cross", path)
+    if plane.area <= 0:
+        raise InvalidVolume("degenerate", "polygon has no area", path)
+
+
+def _circle(v: Any, path: str) -> Circle:
+    o = _obj(v, path)
+    center = _latlng(_get(o, "center", path), f"{path}.center")
+    r = _obj(_get(o, "radius", path), f"{path}.radius")
+    units = r.get("units", "M")
+    if units != "M":
+        raise InvalidVolume("unsupported_units", 'radius units must be "M"', f"{path}.radius.units")
+    radius = _number(_get(r, "value", f"{path}.radius"), f"{path}.radius.value")
+    if radius <= 0:
+        raise InvalidVolume("out_of_range", "radius must be > 0", f"{path}.radius.value")
+    return Circle(center, radius)
+
+
+def _altitude(v: Any, path: str) -> float:
+    o = _obj(v, path)
+    if o.get("reference", "W84") != "W84":
+        raise InvalidVolume("unsupported_reference", 'reference must be "W84"', f"{path}.reference")
+    if o.get("units", "M") != "M":
+        raise InvalidVolume("unsupported_units", 'units must be "M"', f"{path}.units")
+    return _number(_get(o, "value", path), f"{path}.value")
+
+
+def _time(v: Any, path: str) -> datetime:
+    o = _obj(v, path)
+    if o.get("format", "RFC3339") != "RFC3339":
+        raise InvalidVolume("unsupported_format", 'format must be "RFC3339"', f"{path}.format")
+    raw = _get(o, "value", path)
+    if not isinstance(raw, str):
+        raise InvalidVolume("invalid_type", "must be an RFC 3339 string", f"{path}.value")
+    try:
+        t = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidVolume(
+            "invalid_time", "is not an RFC 3339 timestamp", f"{path}.value"
+        ) from None
+    if t.tzinfo is None:
+        raise InvalidVolume("naive_time", "needs a UTC offset (e.g. Z)", f"{path}.value")
+    return t.astimezone(UTC)
+
+
+def footprint_area_m2(f: Footprint) -> float:
+    """Geodesic area in square metres."""
+    if isinstance(f, Circle):
+        return math.pi * f.radius_m**2
+    ring = densified(f)
+    area, _ = GEOD.polygon_area_perimeter(ring[:, 1], ring[:, 0])
+    return abs(float(area))
+
+
+def _footprint(v: Mapping[str, Any], path: str, bounds: Bounds) -> Footprint:
+    has_poly, has_circle = v.get("outline_polygon") is not None, v.get("outline_circle") is not None
+    if has_poly == has_circle:
+        raise InvalidVolume(
+            "footprint", "exactly one of outline_polygon or outline_circle is required", path
+        )
+    f: Footprint
+    if has_poly:
+        f = _polygon(v["outline_polygon"], f"{path}.outline_polygon", bounds)
+    else:
+        f = _circle(v["outline_circle"], f"{path}.outline_circle")
+    if cap(f)[1] > bounds.max_radius_m:
+        raise InvalidVolume(
+            "too_large",
+            f"footprint must fit within {bounds.max_radius_m / 1000:g} km of its centre",
+            path,
+        )
+    if footprint_area_m2(f) > bounds.max_area_m2:
+        raise InvalidVolume(
+            "too_large", f"footprint area must be at most {bounds.max_area_m2 / 1e6:g} km²", path
+        )
+    return f
+
+
+def parse_volume(v: Any, path: str = "volume", bounds: Bounds = DEFAULT_BOUNDS) -> Volume:
+    """Parse one Volume4D object into a frozen `Volume`, or raise `InvalidVolume`."""
+    o = _obj(v, path)
+    inner_path = f"{path}.volume"
+    inner = _obj(_get(o, "volume", path), inner_path)
+    footprint = _footprint(inner, inner_path, bounds)
+    lower = _altitude(_get(inner, "altitude_lower", inner_path), f"{inner_path}.altitude_lower")
+    upper = _altitude(_get(inner, "altitude_upper", inner_path), f"{inner_path}.altitude_upper")
+    if lower > upper:
+        raise InvalidVolume(
+            "altitude_order",
+            "altitude_lower must be <= altitude_upper",
+            f"{inner_path}.altitude_lower",
+        )
+    start = _time(_get(o, "time_start", path), f"{path}.time_start")
+    end = _time(_get(o, "time_end", path), f"{path}.time_end")
+    if end <= start:
+        raise InvalidVolume("time_order", "time_end must be after time_start", f"{path}.time_end")
+    if end - start > bounds.max_duration:
+        raise InvalidVolume(
+            "too_long", f"duration must be at most {bounds.max_duration}", f"{path}.time_end"
+        )
+    return Volume(footprint, lower, upper, start, end)
+
+
+def parse_volumes(
+    v: Any, path: str = "volumes", bounds: Bounds = DEFAULT_BOUNDS
+) -> tuple[Volume, ...]:
+    """Parse a non-empty array of Volume4D objects within `bounds.max_volumes`."""
+    if not isinstance(v, Sequence) or isinstance(v, str):
+        raise InvalidVolume("invalid_type", "must be an array of Volume4D", path)
+    if not 1 <= len(v) <= bounds.max_volumes:
+        raise InvalidVolume("count", f"needs 1 to {bounds.max_volumes} volumes", path)
+    return tuple(parse_volume(x, f"{path}[{i}]", bounds) for i, x in enumerate(v))
+
+
+def _rfc3339(t: datetime) -> dict[str, str]:
+    return {"value": t.astimezone(UTC).isoformat().replace("+00:00", "Z"), "format": "RFC3339"}
+
+
+def _alt(m: float) -> dict[str, Any]:
+    return {"value": m, "reference": "W84", "units": "M"}
+
+
+def volume_to_json(v: Volume) -> dict[str, Any]:
+    """A `Volume` back to Volume4D JSON."""
+    f = v.footprint
+    inner: dict[str, Any]
+    if isinstance(f, Circle):
+        inner = {
+            "outline_circle": {
+                "center": {"lat": f.center.lat, "lng": f.center.lng},
+                "radius": {"value": f.radius_m, "units": "M"},
+            }
+        }
+    else:
+        inner = {
+            "outline_polygon": {"vertices": [{"lat": p.lat, "lng": p.lng} for p in f.vertices]}
+        }
+    inner["altitude_lower"] = _alt(v.alt_lower_m)
+    inner["altitude_upper"] = _alt(v.alt_upper_m)
+    return {"volume": inner, "time_start": _rfc3339(v.time_start), "time_end": _rfc3339(v.time_end)}
+
+
+def region_to_json(r: Region) -> dict[str, Any]:
+    """A conflict region: footprint rings as lat/lng, altitude band and time window."""
+    return {
+        "footprint": [[{"lat": p.lat, "lng": p.lng} for p in ring] for ring in r.rings],
+        "altitude_lower": _alt(r.alt_lower_m),
+        "altitude_upper": _alt(r.alt_upper_m),
+        "time_start": _rfc3339(r.time_start),
+        "time_end": _rfc3339(r.time_end),
+    }
+
+
+def region_to_geojson(r: Region) -> dict[str, Any]:
+    """A conflict region as a GeoJSON Feature (MultiPolygon, [lng, lat] order) for maps."""
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [[[[p.lng, p.lat] for p in ring]] for ring in r.rings],
+        },
+        "properties": {
+            "altitude_lower_m": r.alt_lower_m,
+            "altitude_upper_m": r.alt_upper_m,
+            "time_start": _rfc3339(r.time_start)["value"],
+            "time_end": _rfc3339(r.time_end)["value"],
+        },
+    }
