@@ -1,12 +1,13 @@
 """The pure conflict engine: rules, spatial-temporal index, detection and disclosure. No I/O."""
 
 from deconflict.engine.detect import conflicts_between, detect
-from deconflict.engine.index import volume_key
+from deconflict.engine.index import ALL_LEVELS, key_levels, query_key_ranges, query_keys, volume_key
 from deconflict.engine.model import Conflict, ConflictView, Kind, Operation, State, view
 from deconflict.engine.rules import DEFAULT_PAIRS, Rules, Separation
 from deconflict.engine.store import VolumeIndex
 
 __all__ = [
+    "ALL_LEVELS",
     "DEFAULT_PAIRS",
     "Conflict",
     "ConflictView",
@@ -18,6 +19,9 @@ __all__ = [
     "VolumeIndex",
     "conflicts_between",
     "detect",
+    "key_levels",
+    "query_key_ranges",
+    "query_keys",
     "view",
     "volume_key",
 ]

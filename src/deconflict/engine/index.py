@@ -140,3 +140,23 @@ class Columns:
         _, _, d = GEOD.inv(np.full(n, c.lng), np.full(n, c.lat), lng, lat)
         keep: npt.NDArray[np.int64] = slots[np.asarray(d) < r + rv + h_margin_m]
         return keep
+
+
+ALL_LEVELS = tuple(
+    (ls, lt) for ls in range(len(SPACE_LEVELS_M)) for lt in range(len(TIME_LEVELS_S))
+)
+
+
+def query_key_ranges(
+    v: Volume, margin_m: float, levels: Iterable[tuple[int, int]] = ALL_LEVELS
+) -> list[tuple[int, int]]:
+    """`query_keys` as merged inclusive [lo, hi] ranges (consecutive time buckets are adjacent
+    keys), for `WHERE cell_key BETWEEN lo AND hi OR ...` in SQL."""
+    keys = sorted(set(query_keys(v, margin_m, levels)))
+    ranges: list[tuple[int, int]] = []
+    for k in keys:
+        if ranges and k == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], k)
+        else:
+            ranges.append((k, k))
+    return ranges
