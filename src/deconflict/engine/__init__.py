@@ -1,6 +1,6 @@
 """The pure conflict engine: rules, spatial-temporal index, detection and disclosure. No I/O."""
 
-from deconflict.engine.detect import conflicts_between, detect
+from deconflict.engine.detect import conflicts_between, detect, detect_many
 from deconflict.engine.index import ALL_LEVELS, key_levels, query_key_ranges, query_keys, volume_key
 from deconflict.engine.model import Conflict, ConflictView, Kind, Operation, State, view
 from deconflict.engine.rules import DEFAULT_PAIRS, Rules, Separation
@@ -19,6 +19,7 @@ __all__ = [
     "VolumeIndex",
     "conflicts_between",
     "detect",
+    "detect_many",
     "key_levels",
     "query_key_ranges",
     "query_keys",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from deconflict.engine.model import Conflict, Operation
 from deconflict.engine.rules import Rules
@@ -32,21 +32,35 @@ def _conflict(op: Operation, other: Operation, regions: Iterable[Region]) -> Con
 
 def detect(op: Operation, index: VolumeIndex, rules: Rules) -> list[Conflict]:
     """Conflicts of `op` with the operations in `index`, ordered by the other operation's id."""
-    if not op.state.live:
-        return []
-    partners = rules.partners(op.kind)
+    return detect_many([op], index, rules)[0]
+
+
+def detect_many(ops: Sequence[Operation], index: VolumeIndex, rules: Rules) -> list[list[Conflict]]:
+    """`detect` for each of `ops` against `index` (not against each other), with the index
+    look-up and pre-filter vectorised across all their volumes at once."""
+    owner = [n for n, op in enumerate(ops) if op.state.live for _ in op.volumes]
+    vs = [v for op in ops if op.state.live for v in op.volumes]
     h_margin = rules.max_horizontal_m
     v_margin = max((s.vertical_m for s in rules.pairs.values()), default=0.0)
-    found: dict[str, tuple[Operation, list[Region]]] = {}
-    for v in op.volumes:
-        for other, j in index.candidates(v, h_margin, v_margin):
-            if other.id == op.id or other.party == op.party:
-                continue
-            if other.kind not in partners or not other.state.live:
-                continue
-            sep = rules.separation(op.kind, other.kind)
-            assert sep is not None
-            w = other.volumes[j]
-            if volumes_conflict(v, w, sep.horizontal_m, sep.vertical_m):
-                found.setdefault(other.id, (other, []))[1].append(region(v, w, sep.horizontal_m))
-    return [_conflict(op, other, regs) for _, (other, regs) in sorted(found.items())]
+    slots, which = index.candidate_slots(vs, h_margin, v_margin)
+    # By query volume, then stored operation id and volume: the order `conflicts_between` uses.
+    pairs = sorted(
+        ((int(q), index.at(int(s))) for s, q in zip(slots, which, strict=True)),
+        key=lambda p: (p[0], p[1][0].id, p[1][1]),
+    )
+    found: list[dict[str, tuple[Operation, list[Region]]]] = [{} for _ in ops]
+    for q, (other, j) in pairs:
+        op, v = ops[owner[q]], vs[q]
+        if other.id == op.id or other.party == op.party or not other.state.live:
+            continue
+        sep = rules.separation(op.kind, other.kind)
+        if sep is None:
+            continue
+        w = other.volumes[j]
+        if volumes_conflict(v, w, sep.horizontal_m, sep.vertical_m):
+            mine = found[owner[q]]
+            mine.setdefault(other.id, (other, []))[1].append(region(v, w, sep.horizontal_m))
+    return [
+        [_conflict(op, other, regs) for _, (other, regs) in sorted(mine.items())]
+        for op, mine in zip(ops, found, strict=True)
+    ]

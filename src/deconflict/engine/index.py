@@ -16,7 +16,7 @@ key is a plain BIGINT, so the store persists the same index as a b-tree column a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,12 @@ TIME_ORIGIN = 946_684_800.0  # 2000-01-01T00:00:00Z: keeps bucket numbers small 
 SLACK = 1.02
 SLACK_M = 1_000.0
 _CELL_BITS, _TIME_BITS = 12, 20
+_TIME_MASK = (1 << _TIME_BITS) - 1
+_SIZES = np.array(SPACE_LEVELS_M)
+_SPANS = np.array(TIME_LEVELS_S)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 def space_level(radius_m: float) -> int:
@@ -79,23 +85,146 @@ def key_levels(key: int) -> tuple[int, int]:
     return top >> 3, top & 7
 
 
+def slices(starts: IntArray, stops: IntArray) -> IntArray:
+    """The concatenation of arange(start, stop) for each pair, without a Python loop."""
+    lengths = stops - starts
+    keep = lengths > 0
+    starts, lengths = starts[keep], lengths[keep]
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    # Each run restarts at its own start: offset positions by (start - first position of run).
+    shift = np.repeat(starts - (ends - lengths), lengths)
+    out: IntArray = np.arange(int(ends[-1]), dtype=np.int64) + shift
+    return out
+
+
+def _shell_cells(
+    xyz: FloatArray, reach_m: FloatArray, spaces: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Cells (n, 3) within reach of each query centre `xyz[q]` that touch the sphere (where
+    every key's centre is), for each space level in `spaces`, with their row q * S + s
+    (S = len(spaces)); rows come out sorted.
+
+    Walks columns along the two minor axes of each centre and keeps, per column, only the cells
+    the sphere crosses along the major axis: ~(reach / size)^2 cells instead of the cube."""
+    n_q, n_s = len(xyz), len(spaces)
+    size = np.tile(_SIZES[spaces], n_q)
+    centre = np.repeat(xyz, n_s, axis=0)
+    reach = (np.repeat(reach_m, n_s) + size / 2) * SLACK + SLACK_M
+    lo = np.floor((centre - reach[:, None]) / size[:, None]).astype(np.int64)
+    hi = np.floor((centre + reach[:, None]) / size[:, None]).astype(np.int64)
+    axes = np.argsort(-abs(centre), axis=1, kind="stable")  # major axis first
+    lo, hi = np.take_along_axis(lo, axes, 1), np.take_along_axis(hi, axes, 1)
+    na, nb = hi[:, 1] - lo[:, 1] + 1, hi[:, 2] - lo[:, 2] + 1
+    count = na * nb
+    row = np.repeat(np.arange(len(size)), count)
+    k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    ca, cb = lo[row, 1] + k // nb[row], lo[row, 2] + k % nb[row]
+    sz = size[row]
+    # Squared distance of each column from the major axis: nearest and farthest.
+    a0, a1, b0, b1 = ca * sz, (ca + 1) * sz, cb * sz, (cb + 1) * sz
+    near2 = np.where(a0 * a1 <= 0, 0.0, np.minimum(a0 * a0, a1 * a1))
+    near2 += np.where(b0 * b1 <= 0, 0.0, np.minimum(b0 * b0, b1 * b1))
+    far2 = np.maximum(a0 * a0, a1 * a1) + np.maximum(b0 * b0, b1 * b1)
+    top = np.sqrt(np.maximum((EARTH_M + 1.0) ** 2 - near2, 0.0))
+    low2 = (EARTH_M - 1.0) ** 2 - far2
+    bottom = np.sqrt(np.maximum(low2, 0.0))
+    # Along the major axis the sphere lies within +-[bottom, top]: on the centre's side only,
+    # unless the column reaches the great circle where that coordinate changes sign.
+    positive = np.take_along_axis(centre, axes[:, :1], 1)[row, 0] >= 0
+    d0 = np.where(low2 <= 0, -top, np.where(positive, bottom, -top))
+    d1 = np.where(low2 <= 0, top, np.where(positive, top, -bottom))
+    first = np.maximum(np.floor(d0 / sz).astype(np.int64), lo[row, 0])
+    last = np.minimum(np.floor(d1 / sz).astype(np.int64), hi[row, 0])
+    first = np.where(near2 <= (EARTH_M + 1.0) ** 2, first, last + 1)
+    n = np.maximum(last - first + 1, 0)
+    col = np.repeat(np.arange(len(k)), n)
+    sorted_cells = np.column_stack(
+        [first[col] + np.arange(len(col)) - np.repeat(np.cumsum(n) - n, n), ca[col], cb[col]]
+    )
+    row = row[col]
+    cells = np.empty_like(sorted_cells)
+    np.put_along_axis(cells, axes[row], sorted_cells, 1)
+    lower = cells * size[row, None]
+    to_query = np.maximum(np.maximum(lower - centre[row], centre[row] - lower - size[row, None]), 0)
+    ok = np.einsum("ij,ij->i", to_query, to_query) <= reach[row] ** 2
+    return cells[ok], row[ok]
+
+
+def _bucket_ranges(b0: int, b1: int) -> list[tuple[int, int]]:
+    """Inclusive [lo, hi] ranges of masked time buckets b0..b1 (split where the mask wraps)."""
+    if b1 - b0 >= _TIME_MASK:
+        return [(0, _TIME_MASK)]
+    lo, hi = b0 & _TIME_MASK, b1 & _TIME_MASK
+    return [(lo, hi)] if lo <= hi else [(lo, _TIME_MASK), (0, hi)]
+
+
+def _bucket_rows(
+    pairs: IntArray, t0: FloatArray, t1: FloatArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """(q * P + pair, first bucket, last bucket) rows: the buckets a stored window overlapping
+    [t0[q], t1[q]) can start in, per query and level pair (one row each unless they wrap)."""
+    span = _SPANS[pairs[:, 1]]
+    # A stored window starts in its bucket and lasts at most one bucket.
+    b0 = (np.floor((t0[:, None] - TIME_ORIGIN) / span).astype(np.int64) - 1).ravel()
+    b1 = np.floor((t1[:, None] - TIME_ORIGIN) / span).astype(np.int64).ravel()
+    if b0.min() >= 0 and b1.max() <= _TIME_MASK:
+        return np.arange(len(b0)), b0, b1
+    rows = [
+        (p, lo, hi)
+        for p, (a, b) in enumerate(zip(b0.tolist(), b1.tolist(), strict=True))
+        for lo, hi in _bucket_ranges(a, b)
+    ]
+    pid, lo, hi = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+    return pid, lo, hi
+
+
+def many_key_ranges(
+    vs: Sequence[Volume], margin_m: float, levels: Iterable[tuple[int, int]]
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`key_ranges` of many volumes at once: (lo, hi, index into `vs`) arrays, vectorised across
+    volumes as well as levels."""
+    pairs = np.array(sorted(set(levels)), dtype=np.int64).reshape(-1, 2)
+    empty = np.empty(0, dtype=np.int64)
+    if len(pairs) == 0 or not vs:
+        return empty, empty, empty
+    caps = [cap(v.footprint) for v in vs]
+    xyz = ecef_unit([c.lat for c, _ in caps], [c.lng for c, _ in caps]) * EARTH_M
+    reach = np.array([r for _, r in caps]) + margin_m
+    spaces = np.unique(pairs[:, 0])
+    cells, cell_row = _shell_cells(xyz, reach, spaces)
+    c = cells + (1 << (_CELL_BITS - 1))
+    code = (((c[:, 0] << _CELL_BITS) | c[:, 1]) << _CELL_BITS | c[:, 2]) << _TIME_BITS
+    t0 = np.array([v.t0 for v in vs])
+    t1 = np.array([v.t1 for v in vs])
+    qp, blo, bhi = _bucket_rows(pairs, t0, t1)
+    q, p = qp // len(pairs), qp % len(pairs)
+    # Join each bucket row with the cells of its query and space level (a contiguous run).
+    want = q * len(spaces) + np.searchsorted(spaces, pairs[p, 0])
+    first = np.searchsorted(cell_row, want)
+    last = np.searchsorted(cell_row, want, side="right")
+    cell = slices(first, last)
+    r = np.repeat(np.arange(len(qp)), last - first)
+    base = ((pairs[p, 0] << 3) | pairs[p, 1]) << (3 * _CELL_BITS + _TIME_BITS)
+    head = base[r] | code[cell]
+    return head | blo[r], head | bhi[r], q[r]
+
+
+def key_ranges(
+    v: Volume, margin_m: float, levels: Iterable[tuple[int, int]]
+) -> tuple[IntArray, IntArray]:
+    """Inclusive key ranges (lo, hi arrays) holding every volume within `margin_m` of `v` that
+    overlaps it in time: per level pair, one range of time buckets per cell near `v`."""
+    lo, hi, _ = many_key_ranges([v], margin_m, levels)
+    return lo, hi
+
+
 def query_keys(v: Volume, margin_m: float, levels: Iterable[tuple[int, int]]) -> Iterator[int]:
     """Every key under which a volume within `margin_m` of `v`, overlapping it in time, is kept."""
-    center, radius = cap(v.footprint)
-    xyz = ecef_unit(center.lat, center.lng) * EARTH_M
-    for ls, lt in levels:
-        size, span = SPACE_LEVELS_M[ls], TIME_LEVELS_S[lt]
-        reach = (radius + margin_m + size / 2) * SLACK + SLACK_M
-        lo = np.floor((xyz - reach) / size).astype(np.int64)
-        hi = np.floor((xyz + reach) / size).astype(np.int64)
-        # A stored window starts in its bucket and lasts at most one bucket.
-        b0 = math.floor((v.t0 - TIME_ORIGIN) / span) - 1
-        b1 = math.floor((v.t1 - TIME_ORIGIN) / span)
-        for cx in range(int(lo[0]), int(hi[0]) + 1):
-            for cy in range(int(lo[1]), int(hi[1]) + 1):
-                for cz in range(int(lo[2]), int(hi[2]) + 1):
-                    for tb in range(b0, b1 + 1):
-                        yield pack(ls, lt, cx, cy, cz, tb)
+    los, his = key_ranges(v, margin_m, levels)
+    for lo, hi in zip(los.tolist(), his.tolist(), strict=True):
+        yield from range(lo, hi + 1)
 
 
 class Columns:
@@ -122,24 +251,41 @@ class Columns:
 
     def drop(self, slot: int) -> None:
         self.data[:, slot] = np.nan  # NaN fails every comparison, so a dropped slot never passes
+
+    def release(self, slot: int) -> None:
+        """Let `add` reuse a dropped slot (once no index entry points at it any more)."""
         self.free.append(slot)
 
-    def near(
-        self, slots: npt.NDArray[np.int64], v: Volume, h_margin_m: float, v_margin_m: float
-    ) -> npt.NDArray[np.int64]:
+    def near(self, slots: IntArray, v: Volume, h_margin_m: float, v_margin_m: float) -> IntArray:
         """The slots whose time, altitude and bounding cap can still conflict with `v`."""
-        t0, t1, alo, ahi, lat, lng, r = self.data[:, slots]
-        gap = np.maximum(alo, v.alt_lower_m) - np.minimum(ahi, v.alt_upper_m)
-        ok = np.maximum(t0, v.t0) < np.minimum(t1, v.t1)
-        ok &= gap < v_margin_m if v_margin_m > 0 else gap < 0
-        slots, lat, lng, r = slots[ok], lat[ok], lng[ok], r[ok]
-        if len(slots) == 0:
-            return slots
-        c, rv = cap(v.footprint)
-        n = len(slots)
-        _, _, d = GEOD.inv(np.full(n, c.lng), np.full(n, c.lat), lng, lat)
-        keep: npt.NDArray[np.int64] = slots[np.asarray(d) < r + rv + h_margin_m]
+        keep, _ = self.near_many(slots, np.zeros(len(slots), np.int64), [v], h_margin_m, v_margin_m)
         return keep
+
+    def near_many(
+        self,
+        slots: IntArray,
+        which: IntArray,
+        vs: Sequence[Volume],
+        h_margin_m: float,
+        v_margin_m: float,
+    ) -> tuple[IntArray, IntArray]:
+        """The (slot, volume index) pairs, slot `slots[i]` against `vs[which[i]]`, whose time,
+        altitude and bounding caps can still conflict."""
+        t0, t1, alo, ahi, lat, lng, r = self.data[:, slots]
+        q = np.array([(v.t0, v.t1, v.alt_lower_m, v.alt_upper_m) for v in vs]).reshape(-1, 4)
+        q = q[which]
+        gap = np.maximum(alo, q[:, 2]) - np.minimum(ahi, q[:, 3])
+        ok = np.maximum(t0, q[:, 0]) < np.minimum(t1, q[:, 1])
+        # At separation 0 a flat band conflicts with a band it touches (see altitudes_conflict).
+        ok &= gap < v_margin_m if v_margin_m > 0 else gap <= 0
+        slots, which, lat, lng, r = slots[ok], which[ok], lat[ok], lng[ok], r[ok]
+        if len(slots) == 0:
+            return slots, which
+        caps = [cap(v.footprint) for v in vs]
+        c = np.array([(p.lat, p.lng, rv) for p, rv in caps]).reshape(-1, 3)[which]
+        _, _, d = GEOD.inv(c[:, 1], c[:, 0], lng, lat)
+        ok = np.asarray(d) < r + c[:, 2] + h_margin_m
+        return slots[ok], which[ok]
 
 
 ALL_LEVELS = tuple(
@@ -150,13 +296,14 @@ ALL_LEVELS = tuple(
 def query_key_ranges(
     v: Volume, margin_m: float, levels: Iterable[tuple[int, int]] = ALL_LEVELS
 ) -> list[tuple[int, int]]:
-    """`query_keys` as merged inclusive [lo, hi] ranges (consecutive time buckets are adjacent
-    keys), for `WHERE cell_key BETWEEN lo AND hi OR ...` in SQL."""
-    keys = sorted(set(query_keys(v, margin_m, levels)))
+    """`key_ranges` sorted and merged into inclusive [lo, hi] ranges (consecutive time buckets
+    are adjacent keys), for `WHERE cell_key BETWEEN lo AND hi OR ...` in SQL."""
+    los, his = key_ranges(v, margin_m, levels)
+    order = np.argsort(los, kind="stable")
     ranges: list[tuple[int, int]] = []
-    for k in keys:
-        if ranges and k == ranges[-1][1] + 1:
-            ranges[-1] = (ranges[-1][0], k)
+    for lo, hi in zip(los[order].tolist(), his[order].tolist(), strict=True):
+        if ranges and lo <= ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], max(hi, ranges[-1][1]))
         else:
-            ranges.append((k, k))
+            ranges.append((lo, hi))
     return ranges

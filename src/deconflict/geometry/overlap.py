@@ -27,7 +27,7 @@ from deconflict.geometry.geodesy import (
     cap,
     distance_m,
     midpoint,
-    project,
+    project_from,
     unproject,
 )
 from deconflict.geometry.model import Circle, Footprint, LatLng, Polygon, Region, Volume
@@ -39,7 +39,7 @@ THICKNESS_M = 0.01  # overlaps thinner than 1 cm are touching edges, not conflic
 def planar(f: Footprint, center: LatLng) -> BaseGeometry:
     """The footprint as a Shapely polygon in metres, in the AEQD centred at `center`."""
     ring = boundary(f)
-    poly = shapely.Polygon(project(aeqd(center.lat, center.lng), ring[:, 0], ring[:, 1]))
+    poly = shapely.Polygon(project_from(center, ring[:, 0], ring[:, 1]))
     shapely.prepare(poly)
     return poly
 
@@ -55,9 +55,17 @@ def times_overlap(a: Volume, b: Volume) -> bool:
 
 
 def altitudes_conflict(a: Volume, b: Volume, v_sep_m: float) -> bool:
-    """Bands overlap with positive extent (v_sep 0), or their gap is below v_sep."""
+    """Bands overlap with positive extent (v_sep 0), or their gap is below v_sep.
+
+    A flat band (lower == upper, e.g. a camp on the ground at [0, 0]) has no extent to share:
+    it conflicts with every band that holds its height, boundaries included, or a ground
+    presence would never meet the hazard above it.
+    """
     gap = max(a.alt_lower_m, b.alt_lower_m) - min(a.alt_upper_m, b.alt_upper_m)
-    return gap < v_sep_m if v_sep_m > 0 else gap < 0
+    if v_sep_m > 0:
+        return gap < v_sep_m
+    flat = a.alt_lower_m == a.alt_upper_m or b.alt_lower_m == b.alt_upper_m
+    return gap < 0 or (gap == 0 and flat)
 
 
 def _thick(g: BaseGeometry) -> bool:

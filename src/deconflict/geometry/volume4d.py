@@ -7,6 +7,7 @@ Every invalid input raises `InvalidVolume` naming the field path (e.g.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,10 @@ from deconflict.geometry.geodesy import GEOD, aeqd, cap, densified, project
 from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
 
 DEFAULT_BOUNDS = Bounds()
+# RFC 3339 section 5.6 date-time; the offset is optional here only to name naive times.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
+)
 
 
 def _obj(v: Any, path: str) -> Mapping[str, Any]:
@@ -36,6 +41,9 @@ def _get(obj: Mapping[str, Any], key: str, path: str) -> Any:
 def _number(v: Any, path: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise InvalidVolume("invalid_type", "must be a number", path)
+    # JSON integers are unbounded: one too large for a float is out of range, not a crash.
+    if isinstance(v, int) and abs(v) > 2**1023:
+        raise InvalidVolume("not_finite", "must be a finite number", path)
     if not math.isfinite(v):
         raise InvalidVolume("not_finite", "must be a finite number", path)
     return float(v)
@@ -113,8 +121,15 @@ def _time(v: Any, path: str) -> datetime:
     raw = _get(o, "value", path)
     if not isinstance(raw, str):
         raise InvalidVolume("invalid_type", "must be an RFC 3339 string", f"{path}.value")
+    # fromisoformat also takes ISO 8601 forms RFC 3339 forbids (week dates, basic format,
+    # missing seconds, "+0200"): the grammar is checked first.
+    shape = _RFC3339.fullmatch(raw)
+    if shape is None:
+        raise InvalidVolume("invalid_time", "is not an RFC 3339 timestamp", f"{path}.value")
+    if shape.group("offset") is None:
+        raise InvalidVolume("naive_time", "needs a UTC offset (e.g. Z)", f"{path}.value")
     try:
-        t = datetime.fromisoformat(raw)
+        t = datetime.fromisoformat(raw.upper())  # RFC 3339 allows "t" and "z"
     except ValueError:
         raise InvalidVolume(
             "invalid_time", "is not an RFC 3339 timestamp", f"{path}.value"
