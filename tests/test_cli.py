@@ -26,3 +26,22 @@ def test_check_names_the_bad_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(bad)], env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert "operations[1].volumes[0].volume.altitude_lower" in result.output
+
+
+def test_party_add_and_audit_verify(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    made = runner.invoke(app, ["party", "add", "North", "--db", db], env={"COLUMNS": "200"})
+    assert made.exit_code == 0, made.output
+    assert "api key" in made.output
+    again = runner.invoke(app, ["party", "add", "North", "--db", db], env={"COLUMNS": "200"})
+    assert again.exit_code == 1 and "name" in again.output
+    ok = runner.invoke(app, ["audit", "verify", "--db", db], env={"COLUMNS": "200"})
+    assert ok.exit_code == 0 and "OK" in ok.output
+
+
+def test_demo_loads_the_scenario_and_exits(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--check"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in ("North Air Wing", "South Air Wing", "Relief Aid"):
+        assert name in result.output
+    assert "6 conflict sides open" in result.output

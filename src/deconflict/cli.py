@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,9 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Kind, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import parse_volumes
+from deconflict.service import Service
+from deconflict.service.audit import verify
+from deconflict.service.parties import ADMIN, create_party, ensure_admin_key
+from deconflict.store import migrate
 
 app = typer.Typer(help="deconflict: the deconfliction line as software.", no_args_is_help=True)
 console = Console()
@@ -28,7 +34,7 @@ def load_operations(data: Any) -> list[Operation]:
         if not isinstance(raw, dict):
             raise InvalidVolume("invalid_type", "must be an object", path)
         try:
-            kind = Kind(raw.get("kind"))
+            kind = Kind(str(raw.get("kind")))
         except ValueError:
             raise InvalidVolume(
                 "invalid_kind", "must be flight, hazard or presence", f"{path}.kind"
@@ -100,7 +106,120 @@ def main() -> None:
     """deconflict: the deconfliction line as software."""
 
 
+DbOption = Annotated[str, typer.Option("--db", help="sqlite:///path or postgresql+psycopg://...")]
+party_app = typer.Typer(help="Parties.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(party_app, name="party")
+app.add_typer(audit_app, name="audit")
+
+
+def _service(db: str) -> Service:
+    svc = Service(from_env().with_(db_url=db))
+    migrate(svc.db)
+    return svc
+
+
+def _print_admin_key(svc: Service) -> None:
+    key = ensure_admin_key(svc)
+    if key:
+        console.print(f"[bold]admin key[/bold] (shown once, stored hashed): [green]{key}[/green]")
+
+
 @app.command()
-def demo() -> None:
-    """Run the demo scenario (three parties over one city) through the conflict engine."""
-    check(Path(__file__).parent / "data" / "city.json")
+def serve(
+    db: DbOption = DEFAULT_DB,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Run the service (migrates the database first). Several workers need PostgreSQL."""
+    import uvicorn
+
+    if workers > 1 and not db.startswith("postgresql"):
+        console.print("[red]error:[/red] --workers > 1 needs a PostgreSQL --db")
+        raise typer.Exit(2)
+    svc = _service(db)
+    _print_admin_key(svc)
+    svc.db.dispose()
+    # Workers are separate processes: hand them the settings through the environment.
+    os.environ.update(to_env(svc.config.with_(migrate=False)))
+    uvicorn.run(
+        "deconflict.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@party_app.command("add")
+def party_add(name: str, db: DbOption = DEFAULT_DB) -> None:
+    """Create a party and print its API key (shown once)."""
+    try:
+        made = create_party(_service(db), ADMIN, name)
+    except DomainError as e:
+        console.print(f"[red]error:[/red] {e.field}: {e.message}")
+        raise typer.Exit(1) from None
+    console.print(f"party [bold]{made['name']}[/bold] id {made['id']}")
+    console.print(f"api key (shown once): [green]{made['api_key']}[/green]")
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = DEFAULT_DB) -> None:
+    """Chain pending entries, then check every link of the audit log's hash chain."""
+    verdict = verify(_service(db))
+    if verdict.ok:
+        console.print(f"[green]OK[/green]: {verdict.count} entries, chain intact")
+        return
+    console.print(
+        f"[red]BROKEN[/red] at position {verdict.broken_position} "
+        f"({verdict.count} entries verified before it)"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option()] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", "--check", help="load the scenario and exit")
+    ] = False,
+) -> None:
+    """The service on SQLite in a temporary folder with three parties over one city."""
+    import tempfile
+
+    import uvicorn
+
+    from deconflict.api import create_app
+    from deconflict.demo import load
+
+    with tempfile.TemporaryDirectory(prefix="deconflict-demo-") as folder:
+        config = from_env().with_(db_url=f"sqlite:///{Path(folder) / 'demo.db'}")
+        svc = Service(config)
+        migrate(svc.db)
+        _print_admin_key(svc)
+        keys = load(svc)
+        table = Table(title="Demo parties (keys shown once)")
+        table.add_column("party")
+        table.add_column("api key")
+        for name, key in keys.items():
+            table.add_row(name, key)
+        console.print(table)
+        conflicts = sum(len(c["items"]) for c in _conflict_lists(svc, keys))
+        console.print(f"{conflicts} conflict sides open; console: http://127.0.0.1:{port}/")
+        svc.db.dispose()
+        if no_serve:
+            return
+        uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _conflict_lists(svc: Service, keys: dict[str, str]) -> list[dict[str, Any]]:
+    from deconflict.service import conflicts
+    from deconflict.service.parties import authenticate
+
+    return [conflicts.list_(svc, authenticate(svc, k), 500, None) for k in keys.values()]
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,56 @@
+"""Request dependencies: the service, the caller (bearer key or `?access_token=`), headers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deconflict.errors import InvalidVolume
+from deconflict.service import Principal, Service
+from deconflict.service.paging import fingerprint
+from deconflict.service.parties import authenticate
+
+bearer = HTTPBearer(auto_error=False, description="the party's API key")
+
+
+def service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    access_token: Annotated[
+        str | None, Query(description="the API key, for EventSource (no headers)")
+    ] = None,
+) -> Principal:
+    key = creds.credentials if creds else access_token
+    return authenticate(service(request), key)
+
+
+def if_match(
+    value: Annotated[str | None, Header(alias="If-Match", description="the version")] = None,
+) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.strip().strip('"').removeprefix("W/").strip('"'))
+    except ValueError:
+        raise InvalidVolume("invalid_version", "must be a version number", "If-Match") from None
+
+
+IdemKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="retries return the first answer"),
+]
+Svc = Annotated[Service, Depends(service)]
+Who = Annotated[Principal, Depends(principal)]
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+def request_print(request: Request, body: Any) -> str:
+    dumped = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
+    return fingerprint(request.method, request.url.path, dumped)

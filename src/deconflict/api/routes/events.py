@@ -1,0 +1,76 @@
+"""`GET /v1/events`: the party's events as Server-Sent Events, replayable by sequence number."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from deconflict.api.deps import Svc, Who
+from deconflict.api.hub import Hub
+from deconflict.api.routes.operations import ERRORS
+from deconflict.errors import InvalidVolume
+from deconflict.service import Principal, Service, events
+
+router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
+KEEPALIVE_S = 15.0
+
+
+def frame(event: dict[str, Any]) -> str:
+    data = json.dumps(event["data"], separators=(",", ":"))
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n"
+
+
+async def stream(
+    request: Request, svc: Service, who: Principal, hub: Hub, last: int
+) -> AsyncIterator[str]:
+    yield "retry: 1000\n\n"
+    quiet_since = time.monotonic()
+    while not await request.is_disconnected():
+        batch = await run_in_threadpool(events.after, svc, who, last)
+        for event in batch:
+            yield frame(event)
+            last = event["seq"]
+        if batch:
+            quiet_since = time.monotonic()
+            continue
+        if time.monotonic() - quiet_since > KEEPALIVE_S:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await hub.wait(who.party(), svc.config.event_poll_s)
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def event_stream(
+    request: Request,
+    svc: Svc,
+    who: Who,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Without `Last-Event-ID` the stream starts live; with `N` it first replays every event
+    after N (0: from the start). Browsers may pass the key as `?access_token=`."""
+    who.party()
+    if last_event_id is None:
+        start = await run_in_threadpool(events.latest, svc, who)
+    else:
+        try:
+            start = int(last_event_id)
+        except ValueError:
+            raise InvalidVolume(
+                "invalid_event_id", "must be an event number", "Last-Event-ID"
+            ) from None
+    hub: Hub = request.app.state.hub
+    return StreamingResponse(
+        stream(request, svc, who, hub, start),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

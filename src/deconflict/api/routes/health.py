@@ -1,0 +1,70 @@
+"""`/healthz` (the database answers) and `/metrics` (Prometheus)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import generate_latest
+
+from deconflict.service import Service, events
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> JSONResponse:
+    svc: Service = request.app.state.service
+    try:
+        svc.read(lambda tx: tx.execute(sa.text("SELECT 1")).scalar())
+    except Exception as e:  # any failure to reach the database means unhealthy
+        return JSONResponse({"status": "unavailable", "error": type(e).__name__}, 503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class StoreGauges:
+    """Numbers read from the store at scrape time."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        g = events.gauges(self.svc)
+        yield GaugeMetricFamily(
+            "deconflict_conflicts_open", "Conflicts not resolved", value=g["conflicts_open"]
+        )
+        yield GaugeMetricFamily("deconflict_events_stored", "Events stored", value=g["events"])
+
+
+def instrument(app: FastAPI, svc: Service) -> None:
+    """Request count and latency by route template, on a registry owned by this app."""
+    registry = CollectorRegistry()
+    requests = Counter(
+        "deconflict_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "deconflict_request_seconds", "HTTP latency", ["method", "route"], registry=registry
+    )
+    registry.register(StoreGauges(svc))
+    app.state.metrics = registry
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(request.method, route).observe(time.perf_counter() - start)
+        return response

@@ -1,0 +1,33 @@
+"""Parties (the admin creates them) and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from deconflict.api.deps import Svc, Who
+from deconflict.api.routes.operations import ERRORS
+from deconflict.api.schemas import AuditEntry, Page, Party, PartyCreated, PartyIn
+from deconflict.service import audit, parties
+
+router = APIRouter(prefix="/v1", tags=["parties"], responses=ERRORS)
+
+
+@router.post("/parties", status_code=201, response_model=PartyCreated)
+def create_party(body: PartyIn, svc: Svc, who: Who) -> dict[str, Any]:
+    """Admin only. The API key is in this answer and nowhere else."""
+    return parties.create_party(svc, who, body.name)
+
+
+@router.get("/parties/me", response_model=Party)
+def me(svc: Svc, who: Who) -> dict[str, Any]:
+    return parties.me(svc, who)
+
+
+@router.get("/audit", response_model=Page[AuditEntry], tags=["audit"])
+def audit_log(
+    svc: Svc, who: Who, limit: int = Query(100, ge=1, le=500), cursor: str | None = None
+) -> dict[str, Any]:
+    """The caller's own audit entries (the admin: all), oldest first."""
+    return audit.entries(svc, who, limit, cursor)

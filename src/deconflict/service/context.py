@@ -1,0 +1,63 @@
+"""What every use case receives: the service (store, settings, clock) and who is asking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from attrs import frozen
+
+from deconflict.config import Config
+from deconflict.errors import DomainError, Forbidden
+from deconflict.store import Database, Tx
+
+T = TypeVar("T")
+
+
+class Unprocessable(DomainError):
+    """A request that is well-formed but cannot be carried out as asked (bad transition...)."""
+
+
+@frozen
+class Principal:
+    """An authenticated caller: a party, or the administrator (no party)."""
+
+    party_id: str | None
+    name: str
+    admin: bool = False
+
+    def party(self) -> str:
+        """The caller's party id; the administrator is no party and may not act as one."""
+        if self.party_id is None:
+            raise Forbidden("not_a_party", "the admin key cannot act as a party")
+        return self.party_id
+
+
+class Service:
+    """The store, the settings and the clock, handed to every use case."""
+
+    def __init__(self, config: Config, db: Database | None = None) -> None:
+        self.config = config
+        self.db = db or Database(config.db_url)
+        self.clock: Callable[[], float] = time.time
+
+    def now(self) -> float:
+        return self.clock()
+
+    def write(self, fn: Callable[[Tx], T]) -> T:
+        return self.db.write(fn)
+
+    def read(self, fn: Callable[[Tx], T]) -> T:
+        return self.db.read(fn)
+
+
+def notify_pg(tx: Tx, party_id: str) -> None:
+    """Wake listeners in every worker once the transaction commits (PostgreSQL NOTIFY)."""
+    if tx.postgres:
+        tx.execute(sa.text("SELECT pg_notify('deconflict_events', :p)"), {"p": party_id})
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)

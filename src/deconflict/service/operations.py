@@ -1,0 +1,191 @@
+"""Operation use cases: create, read, list, change (versioned), cancel — each one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from attrs import frozen
+
+from deconflict.engine import Kind, Operation, State
+from deconflict.errors import Conflicting, NotFound, StaleVersion
+from deconflict.geometry import Volume, volume_to_json
+from deconflict.service import gate
+from deconflict.service.context import Principal, Service
+from deconflict.service.detection import sync
+from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
+from deconflict.service.records import audit
+from deconflict.service.views import conflict_view, operation_view
+from deconflict.store import Tx
+from deconflict.store import operations as store
+from deconflict.store.parties import party_names
+
+# Allowed state changes; staying in the same state is always allowed.
+TRANSITIONS = {
+    State.PLANNED: {State.ACTIVE, State.CANCELLED},
+    State.ACTIVE: {State.ENDED, State.CANCELLED},
+    State.ENDED: set(),
+    State.CANCELLED: set(),
+}
+
+
+@frozen
+class Draft:
+    """A new operation as asked for."""
+
+    kind: Kind
+    volumes: tuple[Volume, ...]
+    state: State = State.PLANNED
+    label: str = ""
+    override: tuple[str, ...] = ()
+
+
+@frozen
+class Change:
+    """A change to an operation; None leaves a field as it is."""
+
+    volumes: tuple[Volume, ...] | None = None
+    state: State | None = None
+    label: str | None = None
+    override: tuple[str, ...] = ()
+
+
+def _own(tx: Tx, party_id: str, op_id: str) -> Any:
+    row = store.get_operation(tx, op_id)
+    if row is None or row.party_id != party_id:
+        raise NotFound("not_found", "no such operation", "id")  # others' ids look nonexistent
+    return row
+
+
+def _result(tx: Tx, party_id: str, op_id: str, conflict_rows: list[Any]) -> dict[str, Any]:
+    row = store.get_operation(tx, op_id)
+    vols = store.load_volumes(tx, [op_id]).get(op_id, [])
+    names = party_names(tx, {p for r in conflict_rows for p in (r.party_a, r.party_b)})
+    return {
+        "operation": operation_view(row, vols),
+        "conflicts": [conflict_view(r, party_id, names) for r in conflict_rows],
+    }
+
+
+def _write(
+    tx: Tx, svc: Service, op: Operation, before: State | None, override: tuple[str, ...]
+) -> list[Any]:
+    """Detect, gate activation, and return the operation's unresolved conflicts."""
+    now = svc.now()
+    rows = sync(tx, svc, op, now)
+    if op.state is State.ACTIVE and before is not State.ACTIVE:
+        gate.check_activation(tx, svc, op, rows, override, now)
+    return rows
+
+
+def create(
+    svc: Service, who: Principal, draft: Draft, idem: str | None = None, print_: str = ""
+) -> dict[str, Any]:
+    party = who.party()
+    if draft.state not in (State.PLANNED, State.ACTIVE):
+        raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        now, op_id = svc.now(), str(uuid.uuid4())
+        store.insert_operation(
+            tx,
+            id=op_id,
+            party_id=party,
+            kind=draft.kind.value,
+            state=draft.state.value,
+            version=1,
+            label=draft.label,
+            created_at=now,
+            updated_at=now,
+        )
+        store.replace_volumes(tx, op_id, [(volume_to_json(v), v) for v in draft.volumes])
+        op = Operation(op_id, party, draft.kind, draft.volumes, draft.state, 1, draft.label)
+        rows = _write(tx, svc, op, None, draft.override)
+        audit(
+            tx,
+            party,
+            "operation.created",
+            op_id,
+            {"kind": op.kind.value, "state": op.state.value, "version": 1},
+            now,
+        )
+        return _result(tx, party, op_id, rows)
+
+    return gate.probing_on_block(
+        svc, who, draft.kind, draft.volumes, lambda: idempotent(svc, who, idem, print_, unit)
+    )
+
+
+def get(svc: Service, who: Principal, op_id: str) -> dict[str, Any]:
+    party = who.party()
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        row = _own(tx, party, op_id)
+        return operation_view(row, store.load_volumes(tx, [op_id]).get(op_id, []))
+
+    return svc.read(unit)
+
+
+def list_(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
+    party, after = who.party(), decode_cursor(cursor)
+    check_limit(limit)
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        rows = list(store.list_operations(tx, party, tuple(after) if after else None, limit))
+        vols = store.load_volumes(tx, [r.id for r in rows])
+        items = [operation_view(r, vols.get(r.id, [])) for r in rows]
+        return page(items, rows, limit, lambda r: [r.created_at, r.id])
+
+    return svc.read(unit)
+
+
+def change(
+    svc: Service, who: Principal, op_id: str, ch: Change, if_match: int | None
+) -> dict[str, Any]:
+    """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
+    party = who.party()
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        row = _own(tx, party, op_id)
+        if if_match is not None and if_match != row.version:
+            raise StaleVersion(
+                "stale_version", f"operation is at version {row.version}", "If-Match"
+            )
+        before, now = State(row.state), svc.now()
+        state = ch.state or before
+        if state is not before and state not in TRANSITIONS[before]:
+            raise Conflicting("invalid_transition", f"cannot go from {before} to {state}", "state")
+        if not before.live and (ch.volumes is not None or ch.label is not None):
+            raise Conflicting("operation_closed", f"operation is {before}", "state")
+        version = row.version + 1
+        store.update_operation(
+            tx,
+            op_id,
+            state=state.value,
+            version=version,
+            label=row.label if ch.label is None else ch.label,
+            updated_at=now,
+        )
+        if ch.volumes is not None:
+            store.replace_volumes(tx, op_id, [(volume_to_json(v), v) for v in ch.volumes])
+        vols = store.load_volumes(tx, [op_id])[op_id]
+        from deconflict.service.detection import to_operation
+
+        op = to_operation(store.get_operation(tx, op_id), vols)
+        rows = _write(tx, svc, op, before, ch.override)
+        audit(
+            tx,
+            party,
+            "operation.changed",
+            op_id,
+            {"state": state.value, "version": version, "volumes": ch.volumes is not None},
+            now,
+        )
+        return _result(tx, party, op_id, rows)
+
+    kind = svc.read(lambda tx: Kind(_own(tx, party, op_id).kind))
+    return gate.probing_on_block(svc, who, kind, ch.volumes, lambda: svc.write(unit))
+
+
+def cancel(svc: Service, who: Principal, op_id: str, if_match: int | None) -> dict[str, Any]:
+    return change(svc, who, op_id, Change(state=State.CANCELLED), if_match)

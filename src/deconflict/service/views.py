@@ -1,0 +1,83 @@
+"""What a party is shown: its own operations in full; of a conflict, only its own side,
+the other party's name and kind, the region and the statuses (DESIGN.md, disclosure rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from deconflict.geometry import Region, region_to_geojson, region_to_json
+from deconflict.geometry.model import LatLng
+
+
+def rfc3339(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def operation_view(row: Any, volumes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "state": row.state,
+        "version": row.version,
+        "label": row.label,
+        "volumes": volumes,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    }
+
+
+def disclosed_region(regions: tuple[Region, ...], h3_resolution: int | None) -> dict[str, Any]:
+    """The stored form of a conflict's region: Volume4D-like JSON and GeoJSON, maybe coarsened."""
+    if h3_resolution is not None:
+        regions = tuple(coarsen(r, h3_resolution) for r in regions)
+    return {
+        "parts": [region_to_json(r) for r in regions],
+        "geojson": {
+            "type": "FeatureCollection",
+            "features": [region_to_geojson(r) for r in regions],
+        },
+    }
+
+
+def coarsen(r: Region, resolution: int) -> Region:
+    """The region grown to the H3 cells it overlaps, so exact positions are not revealed."""
+    import h3
+
+    cells: set[str] = set()
+    for ring in r.rings:
+        poly = h3.LatLngPoly([(p.lat, p.lng) for p in ring])
+        cells |= set(h3.h3shape_to_cells_experimental(poly, resolution, contain="overlap"))
+    shape = h3.cells_to_h3shape(list(cells))
+    polys = shape.polys if isinstance(shape, h3.LatLngMultiPoly) else [shape]
+    rings = tuple(tuple(LatLng(lat, lng) for lat, lng in p.outer) for p in polys)
+    return Region(rings, r.alt_lower_m, r.alt_upper_m, r.time_start, r.time_end)
+
+
+def side(row: Any, party_id: str) -> str:
+    """'a' or 'b': which side of the conflict row the party is."""
+    return "a" if row.party_a == party_id else "b"
+
+
+def conflict_view(row: Any, party_id: str, names: dict[str, str]) -> dict[str, Any]:
+    """The conflict as `party_id` may see it — never the other side's operation id or volumes."""
+    me = side(row, party_id)
+    other = "b" if me == "a" else "a"
+    return {
+        "id": row.id,
+        "status": row.status,
+        "region": row.region["parts"],
+        "region_geojson": row.region["geojson"],
+        "my_operation_id": getattr(row, f"op_{me}"),
+        "my_kind": getattr(row, f"kind_{me}"),
+        "other_party": names.get(getattr(row, f"party_{other}"), ""),
+        "other_kind": getattr(row, f"kind_{other}"),
+        "my_status": getattr(row, f"status_{me}"),
+        "other_status": getattr(row, f"status_{other}"),
+        "opened_at": rfc3339(row.opened_at),
+        "updated_at": rfc3339(row.updated_at),
+        "resolved_at": rfc3339(row.resolved_at),
+        "escalated": row.escalated_at is not None,
+    }

@@ -1,0 +1,118 @@
+"""Connections and transactions: one `Database` over SQLite (one writer) or PostgreSQL
+(serializable, retried). Write units are callables so a serialization failure can rerun them."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 40
+# SQLSTATEs worth a retry: serialization failure, deadlock.
+RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+class Tx:
+    """One open transaction plus what to announce once it commits."""
+
+    def __init__(self, conn: Connection, db: Database) -> None:
+        self.conn = conn
+        self.db = db
+        self.notify: set[str] = set()
+
+    def execute(self, stmt: Any, params: Any = None) -> sa.CursorResult[Any]:
+        return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+
+    @property
+    def postgres(self) -> bool:
+        return self.db.postgres
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # Writers take the write lock up front: no upgrade deadlock, one writer at a time.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _is_retryable(err: sa.exc.DBAPIError) -> bool:
+    return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
+
+
+class Database:
+    """The store's entry point: `write(fn)` and `read(fn)` run `fn(tx)` in one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgresql")
+        self.listeners: list[Callable[[set[str]], None]] = []
+        self.writer: Engine
+        self.reader: Engine
+        if self.postgres:
+            base = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.writer = base.execution_options(isolation_level="SERIALIZABLE")
+            self.reader = base.execution_options(isolation_level="READ COMMITTED")
+            self.plain = base
+            self._engines = [base]
+        else:
+            self.writer = _sqlite_engine(url, immediate=True)
+            self.reader = _sqlite_engine(url, immediate=False)
+            self.plain = self.writer
+            self._engines = [self.writer, self.reader]
+
+    def dispose(self) -> None:
+        for e in self._engines:
+            e.dispose()
+
+    def write(self, fn: Callable[[Tx], T], isolation: str | None = None) -> T:
+        """Run `fn` in a write transaction; on PostgreSQL retry serialization failures."""
+        engine = self.writer
+        if isolation and self.postgres:
+            engine = self.plain.execution_options(isolation_level=isolation)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                with engine.connect() as conn, conn.begin():
+                    tx = Tx(conn, self)
+                    result = fn(tx)
+                self._announce(tx.notify)
+                return result
+            except sa.exc.DBAPIError as err:
+                if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    def read(self, fn: Callable[[Tx], T]) -> T:
+        with self.reader.connect() as conn, conn.begin():
+            return fn(Tx(conn, self))
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.plain.connect() as conn:
+            yield conn
+
+    def _announce(self, parties: set[str]) -> None:
+        if parties:
+            for listener in list(self.listeners):
+                listener(parties)

@@ -1,0 +1,96 @@
+"""Append-only records: per-party events, the audit log and stored idempotent responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from deconflict.store.db import Tx
+from deconflict.store.schema import audit, events, idempotency
+
+
+def insert_event(tx: Tx, party_id: str, seq: int, type_: str, data: Any, now: float) -> None:
+    tx.execute(
+        events.insert().values(party_id=party_id, seq=seq, type=type_, data=data, created_at=now)
+    )
+
+
+def events_after(tx: Tx, party_id: str, seq: int, limit: int) -> Sequence[sa.Row[Any]]:
+    q = (
+        sa.select(events)
+        .where(events.c.party_id == party_id, events.c.seq > seq)
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    return tx.execute(q).all()
+
+
+def count_events(tx: Tx) -> int:
+    return int(tx.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
+
+
+def insert_audit(
+    tx: Tx, party_id: str | None, action: str, subject: str, data: Any, now: float
+) -> None:
+    tx.execute(
+        audit.insert().values(
+            party_id=party_id, action=action, subject=subject, data=data, created_at=now
+        )
+    )
+
+
+def unsequenced(tx: Tx, limit: int) -> Sequence[sa.Row[Any]]:
+    q = sa.select(audit).where(audit.c.position.is_(None)).order_by(audit.c.id).limit(limit)
+    return tx.execute(q).all()
+
+
+def chain_head(tx: Tx) -> sa.Row[Any] | None:
+    q = sa.select(audit).where(audit.c.position.is_not(None))
+    return tx.execute(q.order_by(audit.c.position.desc()).limit(1)).first()
+
+
+def set_position(tx: Tx, entry_id: int, position: int, prev_hash: str, hash_: str) -> None:
+    tx.execute(
+        audit.update()
+        .where(audit.c.id == entry_id)
+        .values(position=position, prev_hash=prev_hash, hash=hash_)
+    )
+
+
+def chain_page(tx: Tx, after_position: int, limit: int) -> Sequence[sa.Row[Any]]:
+    q = sa.select(audit).where(audit.c.position > after_position)
+    return tx.execute(q.order_by(audit.c.position).limit(limit)).all()
+
+
+def audit_page(
+    tx: Tx, party_id: str | None, after: int | None, limit: int
+) -> Sequence[sa.Row[Any]]:
+    """Entries in insertion order; `party_id` None lists everyone's (admin)."""
+    q = sa.select(audit)
+    if party_id is not None:
+        q = q.where(audit.c.party_id == party_id)
+    if after is not None:
+        q = q.where(audit.c.id > after)
+    return tx.execute(q.order_by(audit.c.id).limit(limit)).all()
+
+
+def stored_response(tx: Tx, party_id: str, key: str) -> sa.Row[Any] | None:
+    q = sa.select(idempotency).where(idempotency.c.party_id == party_id, idempotency.c.key == key)
+    return tx.execute(q).first()
+
+
+def store_response(
+    tx: Tx, party_id: str, key: str, fingerprint: str, status: int, body: Any, now: float
+) -> None:
+    tx.execute(
+        idempotency.insert().values(
+            party_id=party_id,
+            key=key,
+            fingerprint=fingerprint,
+            status=status,
+            body=body,
+            created_at=now,
+        )
+    )

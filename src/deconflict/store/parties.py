@@ -1,0 +1,52 @@
+"""Parties, their keys and per-party event sequences; server-wide settings in `meta`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from deconflict.store.db import Tx
+from deconflict.store.schema import meta, parties
+
+
+def insert_party(tx: Tx, party_id: str, name: str, key_hash: str, now: float) -> None:
+    tx.execute(parties.insert().values(id=party_id, name=name, key_hash=key_hash, created_at=now))
+
+
+def party_by(tx: Tx, **where: str) -> sa.Row[Any] | None:
+    """The party row matching one column (`id=`, `name=` or `key_hash=`)."""
+    ((col, value),) = where.items()
+    return tx.execute(sa.select(parties).where(parties.c[col] == value)).first()
+
+
+def party_names(tx: Tx, ids: Iterable[str]) -> dict[str, str]:
+    rows = tx.execute(sa.select(parties.c.id, parties.c.name).where(parties.c.id.in_(set(ids))))
+    return {r.id: r.name for r in rows}
+
+
+def next_event_seq(tx: Tx, party_id: str) -> int:
+    """Allocate the party's next event number; the row lock orders concurrent writers."""
+    stmt = (
+        parties.update()
+        .where(parties.c.id == party_id)
+        .values(last_event_seq=parties.c.last_event_seq + 1)
+        .returning(parties.c.last_event_seq)
+    )
+    return int(tx.execute(stmt).scalar_one())
+
+
+def last_event_seq(tx: Tx, party_id: str) -> int:
+    stmt = sa.select(parties.c.last_event_seq).where(parties.c.id == party_id)
+    return int(tx.execute(stmt).scalar_one())
+
+
+def get_meta(tx: Tx, key: str) -> str | None:
+    value: str | None = tx.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+    return value
+
+
+def set_meta(tx: Tx, key: str, value: str) -> None:
+    tx.execute(meta.delete().where(meta.c.key == key))
+    tx.execute(meta.insert().values(key=key, value=value))

@@ -1,0 +1,140 @@
+"""The tables, as SQLAlchemy Core metadata. Times are epoch seconds (float, UTC)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+parties = sa.Table(
+    "parties",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_event_seq", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+operations = sa.Table(
+    "operations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("party_id", sa.String(36), sa.ForeignKey("parties.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_operations_party", "party_id", "created_at", "id"),
+)
+
+volumes = sa.Table(
+    "volumes",
+    metadata,
+    sa.Column(
+        "operation_id",
+        sa.String(36),
+        sa.ForeignKey("operations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("idx", sa.Integer, primary_key=True),
+    sa.Column("json", sa.JSON, nullable=False),
+    sa.Column("t0", sa.Float, nullable=False),
+    sa.Column("t1", sa.Float, nullable=False),
+    sa.Column("alt_lower", sa.Float, nullable=False),
+    sa.Column("alt_upper", sa.Float, nullable=False),
+    sa.Column("cell_key", sa.BigInteger, nullable=False),
+    sa.Index("ix_volumes_cell_key", "cell_key"),
+)
+
+# The (space, time) levels any stored key uses, so queries enumerate only occupied levels.
+index_levels = sa.Table(
+    "index_levels",
+    metadata,
+    sa.Column("ls", sa.Integer, primary_key=True),
+    sa.Column("lt", sa.Integer, primary_key=True),
+)
+
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("op_a", sa.String(36), nullable=False),
+    sa.Column("op_b", sa.String(36), nullable=False),
+    sa.Column("party_a", sa.String(36), nullable=False),
+    sa.Column("party_b", sa.String(36), nullable=False),
+    sa.Column("kind_a", sa.String(16), nullable=False),
+    sa.Column("kind_b", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_a", sa.String(16), nullable=False),
+    sa.Column("status_b", sa.String(16), nullable=False),
+    sa.Column("region", sa.JSON, nullable=False),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("escalate_at", sa.Float, nullable=False),
+    sa.Column("escalated_at", sa.Float),
+    sa.UniqueConstraint("op_a", "op_b", name="uq_conflicts_pair"),
+    sa.Index("ix_conflicts_op_b", "op_b"),
+    sa.Index("ix_conflicts_party_a", "party_a", "opened_at"),
+    sa.Index("ix_conflicts_party_b", "party_b", "opened_at"),
+    sa.Index("ix_conflicts_escalation", "status", "escalated_at", "escalate_at"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("conflict_id", sa.String(36), sa.ForeignKey("conflicts.id"), nullable=False),
+    sa.Column("party_id", sa.String(36), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_messages_conflict", "conflict_id", "id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("party_id", sa.String(36), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Entries are inserted by write transactions without a chain position; the sequencer later
+# assigns consecutive positions and hashes, keeping the chain off the write path.
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("party_id", sa.String(36)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(80), nullable=False, server_default=""),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("position", sa.BigInteger, unique=True),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+    sa.Index("ix_audit_party", "party_id", "id"),
+)
+
+idempotency = sa.Table(
+    "idempotency",
+    metadata,
+    sa.Column("party_id", sa.String(36), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)

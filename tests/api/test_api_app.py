@@ -1,0 +1,91 @@
+"""The app in process (TestClient): error shapes, OpenAPI, console mount, admin-only routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from api_samples import circle
+from fastapi.testclient import TestClient
+
+from deconflict.api import create_app
+from deconflict.config import Config
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(Config(db_url=f"sqlite:///{tmp_path / 'api.db'}", admin_key="adm"))
+    with TestClient(app) as c:
+        yield c
+
+
+def key(client: TestClient, name: str) -> dict[str, str]:
+    r = client.post("/v1/parties", json={"name": name}, headers={"Authorization": "Bearer adm"})
+    assert r.status_code == 201
+    return {"Authorization": f"Bearer {r.json()['api_key']}"}
+
+
+def test_openapi_documents_every_area(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in (
+        "/v1/operations",
+        "/v1/operations/{op_id}",
+        "/v1/checks",
+        "/v1/conflicts",
+        "/v1/conflicts/{conflict_id}/messages",
+        "/v1/events",
+        "/v1/parties",
+        "/v1/parties/me",
+        "/v1/audit",
+        "/healthz",
+        "/metrics",
+    ):
+        assert p in paths
+
+
+def test_only_the_admin_creates_parties(client: TestClient) -> None:
+    north = key(client, "North")
+    r = client.post("/v1/parties", json={"name": "X"}, headers=north)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "admin_only"
+    dup = client.post(
+        "/v1/parties", json={"name": "North"}, headers={"Authorization": "Bearer adm"}
+    )
+    assert dup.status_code == 409 and dup.json()["error"]["field"] == "name"
+    assert client.get("/v1/operations").status_code == 401
+
+
+def test_errors_name_the_field(client: TestClient) -> None:
+    north = key(client, "North")
+    vol = circle()
+    vol["volume"]["altitude_lower"]["value"] = 5000
+    r = client.post("/v1/operations", json={"kind": "flight", "volumes": [vol]}, headers=north)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "volumes[0].volume.altitude_lower"
+    r = client.post(
+        "/v1/operations", json={"kind": "flight", "volumes": [circle()], "x": 1}, headers=north
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "x"
+    r = client.get("/v1/operations", params={"limit": 0}, headers=north)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "limit"
+    r = client.get("/v1/operations", params={"cursor": "%%%"}, headers=north)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "cursor"
+    assert client.get("/v1/operations", headers=north).json()["items"] == []
+
+
+def test_get_answers_with_an_etag_and_delete_cancels(client: TestClient) -> None:
+    north = key(client, "North")
+    made = client.post(
+        "/v1/operations", json={"kind": "flight", "volumes": [circle()]}, headers=north
+    ).json()["operation"]
+    r = client.get(f"/v1/operations/{made['id']}", headers=north)
+    assert r.headers["ETag"] == '"1"'
+    gone = client.delete(f"/v1/operations/{made['id']}", headers={**north, "If-Match": '"1"'})
+    assert gone.json()["operation"]["state"] == "cancelled"
+
+
+def test_health_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert 'route="/healthz"' in text and "deconflict_conflicts_open" in text

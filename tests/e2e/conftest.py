@@ -1,0 +1,100 @@
+"""A real `deconflict serve` on loopback, on SQLite and on PostgreSQL (fresh schema)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+PG = os.environ.get("DECONFLICT_TEST_PG")
+ADMIN = "e2e-admin-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pg_schema(base: str) -> Iterator[str]:
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+class Server:
+    def __init__(self, db: str, workers: int = 1, **env: str) -> None:
+        self.db, self.port = db, free_port()
+        self.clients: list[httpx.Client] = []
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {**os.environ, "DECONFLICT_ADMIN_KEY": ADMIN, **env}
+        cmd = [
+            sys.executable,
+            "-m",
+            "deconflict.cli",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        for c in self.clients:
+            c.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'e2e.db'}"
+        return
+    if not PG:
+        pytest.skip("DECONFLICT_TEST_PG is not set")
+    yield from pg_schema(PG)
+
+
+@pytest.fixture
+def server(db: str) -> Iterator[Server]:
+    s = Server(db, DECONFLICT_ESCALATION_DEADLINE_S="1", DECONFLICT_ESCALATION_INTERVAL_S="0.2")
+    yield s
+    s.stop()
