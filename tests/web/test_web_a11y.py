@@ -1,0 +1,87 @@
+"""Keyboard and screen-reader basics: every form control has a label, every button and link
+can be reached with Tab and shows where the focus is, news is spoken through live regions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from console_helpers import Server, circle, create
+from playwright.sync_api import Page, expect
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden')
+    .filter((el) => {
+        const labelled = [...(el.labels || [])].some((l) => l.textContent.trim())
+            || (el.getAttribute('aria-label') || '').trim()
+            || el.getAttribute('aria-labelledby');
+        return !labelled;
+    })
+    .map((el) => el.outerHTML)"""
+
+TAGGED = """() => {
+    const selector = 'button, a[href], [role=button], input, select, textarea, summary';
+    const els = [...document.querySelectorAll(selector)]
+        .filter((el) => el.checkVisibility() && !el.disabled)
+        .filter((el) => el.type !== 'radio' || el.checked);  // a radio group is one Tab stop
+    els.forEach((el, i) => { el.dataset.tabCheck = String(i); });
+    return els.map((el) => (el.getAttribute('aria-label') || el.textContent || el.id).trim());
+}"""
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return { tag: el.dataset.tabCheck ?? null, outline: style.outlineStyle,
+             width: parseFloat(style.outlineWidth) };
+}"""
+
+
+def tab_through(page: Page, presses: int) -> dict[str, tuple[str, float]]:
+    """Tab from the top of the page; answers tag -> outline seen when it had the focus."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    seen: dict[str, tuple[str, float]] = {}
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        f = page.evaluate(FOCUSED)
+        if f["tag"] is not None:
+            seen[f["tag"]] = (f["outline"], f["width"])
+    return seen
+
+
+def test_keyboard_and_labels(server: Server, new_page: Callable[[str], Page]) -> None:
+    aid, air = "Keyboard Aid", "Keyboard Air"
+    aid_key, air_key = server.party(aid), server.party(air)
+    create(server, aid_key, "presence", "Depot", circle(36.2, 37.1, 3000, 90))
+    create(server, air_key, "hazard", "Range", circle(36.2, 37.1, 2000, 90))
+
+    page = new_page(server.base)
+    page.goto("/#map=36.2,37.1,11")
+    assert page.evaluate(UNLABELLED) == []
+    # Signing in needs only the keyboard: the key field has the focus.
+    expect(page.get_by_label("API key")).to_be_focused()
+    page.keyboard.type(aid_key)
+    page.keyboard.press("Enter")
+    expect(page.locator("#party-name")).to_have_text(aid)
+    expect(page.locator("#conflict-list li")).to_have_count(1)
+
+    assert page.evaluate(UNLABELLED) == []
+    assert page.get_attribute("#announce-polite", "aria-live") == "polite"
+    assert page.get_attribute("#announce-assertive", "aria-live") == "assertive"
+    assert page.get_attribute("#stream-status", "role") == "status"
+
+    names = page.evaluate(TAGGED)
+    assert {"Acknowledge", "Activate", "Cancel operation", "Create operation", "Draw on map",
+            "Zoom in", "Sign out"} <= set(names)
+    seen = tab_through(page, len(names) + 20)
+    missing = [n for i, n in enumerate(names) if str(i) not in seen]
+    assert missing == []
+    no_outline = [names[int(t)] for t, (style, width) in seen.items()
+                  if style == "none" or width < 2]
+    assert no_outline == []
+
+    # Acknowledge with the keyboard alone.
+    ack = page.locator("#conflict-list").get_by_role("button", name="Acknowledge")
+    ack.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#conflict-list .my-status")).to_contain_text("acknowledged")
+    expect(page.locator("#announce-polite")).to_contain_text(
+        f"Acknowledged the conflict with {air}")
