@@ -42,7 +42,7 @@ def setup() -> None:
 def test(args: list[str]) -> int:
     """Every gate, the same way locally and in CI: ruff, mypy on the pure core, pytest."""
     steps = [
-        [BIN / "ruff", "check", "src", "tests", "bench", "dev.py"],
+        [BIN / "ruff", "check", "src", "tests", "bench", "scripts", "dev.py"],
         [BIN / "mypy"],
         [BIN / "python", "-m", "pytest", *args],
     ]
