@@ -1,5 +1,6 @@
 """Pure 4D geometry on WGS84: volumes, their format, projection and overlap. No I/O."""
 
+from deconflict.geometry.contains import contains, contains_points
 from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
 from deconflict.geometry.overlap import footprints_conflict, region, volumes_conflict
 from deconflict.geometry.volume4d import (
@@ -21,6 +22,8 @@ __all__ = [
     "Polygon",
     "Region",
     "Volume",
+    "contains",
+    "contains_points",
     "footprint_area_m2",
     "footprints_conflict",
     "parse_volume",

@@ -39,7 +39,11 @@ THICKNESS_M = 0.01  # overlaps thinner than 1 cm are touching edges, not conflic
 def planar(f: Footprint, center: LatLng) -> BaseGeometry:
     """The footprint as a Shapely polygon in metres, in the AEQD centred at `center`."""
     ring = boundary(f)
-    poly = shapely.Polygon(project_from(center, ring[:, 0], ring[:, 1]))
+    poly: BaseGeometry = shapely.Polygon(project_from(center, ring[:, 0], ring[:, 1]))
+    if not poly.is_valid:
+        # A ring checked simple around its own centre can pinch by float noise when projected
+        # elsewhere (a hairpin corridor); repair it keeping every covered point, never fail.
+        poly = shapely.make_valid(poly, method="structure")
     shapely.prepare(poly)
     return poly
 
