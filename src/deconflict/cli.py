@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.config import DEFAULT_DB, from_env, to_env
-from deconflict.engine import Kind, Operation, Rules, State, VolumeIndex, detect
+from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import parse_volumes
 from deconflict.service import Service
 from deconflict.service.audit import verify
+from deconflict.service.checks import against_store
 from deconflict.service.parties import ADMIN, create_party, ensure_admin_key
 from deconflict.store import migrate
 
@@ -53,21 +54,19 @@ def load_operations(data: Any) -> list[Operation]:
     return ops
 
 
-@app.command()
-def check(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-) -> None:
-    """Check a JSON file of operations against each other and print the conflicts as a table."""
+def _read_operations(file: Path) -> list[Operation]:
     try:
-        ops = load_operations(json.loads(file.read_text()))
+        return load_operations(json.loads(file.read_text()))
     except json.JSONDecodeError as e:
         console.print(f"[red]error:[/red] {file}: not JSON ({e})")
         raise typer.Exit(2) from None
     except DomainError as e:
         console.print(f"[red]error:[/red] {e.field}: {e.message}")
         raise typer.Exit(2) from None
-    index, rules, seen = VolumeIndex(), Rules(), set()
-    table = Table(title=f"Conflicts in {file.name}")
+
+
+def _conflict_table(title: str, found: list[Conflict]) -> Table:
+    table = Table(title=title)
     for col in (
         "operation",
         "party",
@@ -79,26 +78,55 @@ def check(
         "window (UTC)",
     ):
         table.add_column(col)
+    for c in found:
+        r = c.regions[0]
+        table.add_row(
+            c.a_operation,
+            c.a_party,
+            c.a_kind.value,
+            c.b_operation,
+            c.b_party,
+            c.b_kind.value,
+            f"{r.alt_lower_m:.0f}–{r.alt_upper_m:.0f}",
+            f"{r.time_start:%Y-%m-%d %H:%M}–{r.time_end:%H:%M}",
+        )
+    return table
+
+
+def _within(ops: list[Operation]) -> list[Conflict]:
+    """Each conflicting pair of the file's operations, once."""
+    index, rules, seen, out = VolumeIndex(), Rules(), set(), []
     for op in ops:
         index.upsert(op)
     for op in ops:
         for c in detect(op, index, rules):
-            if c.key in seen:
-                continue
-            seen.add(c.key)
-            r = c.regions[0]
-            table.add_row(
-                c.a_operation,
-                c.a_party,
-                c.a_kind.value,
-                c.b_operation,
-                c.b_party,
-                c.b_kind.value,
-                f"{r.alt_lower_m:.0f}–{r.alt_upper_m:.0f}",
-                f"{r.time_start:%Y-%m-%d %H:%M}–{r.time_end:%H:%M}",
-            )
-    console.print(table)
-    console.print(f"{len(ops)} operations, {len(seen)} conflicts")
+            if c.key not in seen:
+                seen.add(c.key)
+                out.append(c)
+    return out
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="check against the live operations stored here instead of each other"
+        ),
+    ] = None,
+) -> None:
+    """Check a JSON file of operations and print the conflicts as a table: against each other,
+    or (--db) against the operations stored in a database, offline (nothing is written)."""
+    ops = _read_operations(file)
+    if db is None:
+        found = _within(ops)
+        title = f"Conflicts in {file.name}"
+    else:
+        found = against_store(_service(db), ops)
+        title = f"Conflicts of {file.name} with the stored operations"
+    console.print(_conflict_table(title, found))
+    console.print(f"{len(ops)} operations, {len(found)} conflicts")
 
 
 @app.callback()
@@ -185,6 +213,9 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", "--check", help="load the scenario and exit")
     ] = False,
+    no_traffic: Annotated[
+        bool, typer.Option("--no-traffic", help="serve without simulated live tracks")
+    ] = False,
 ) -> None:
     """The service on SQLite in a temporary folder with three parties over one city."""
     import tempfile
@@ -192,7 +223,7 @@ def demo(
     import uvicorn
 
     from deconflict.api import create_app
-    from deconflict.demo import load
+    from deconflict.demo import load, start_traffic
 
     with tempfile.TemporaryDirectory(prefix="deconflict-demo-") as folder:
         config = from_env().with_(db_url=f"sqlite:///{Path(folder) / 'demo.db'}")
@@ -211,6 +242,8 @@ def demo(
         svc.db.dispose()
         if no_serve:
             return
+        if not no_traffic:  # aircraft report through the HTTP API once it answers
+            start_traffic(svc, keys, f"http://127.0.0.1:{port}")
         uvicorn.run(create_app(config), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -11,6 +11,8 @@ from attrs import evolve, field, frozen
 
 from deconflict.engine import Rules
 from deconflict.geometry import Bounds
+from deconflict.tactical import settings as tactical_settings
+from deconflict.tactical.settings import TrackSettings
 
 DEFAULT_DB = "sqlite:///deconflict.db"
 
@@ -36,6 +38,10 @@ class Config:
     event_poll_s: float = 0.25
     # Coarsen disclosed regions to H3 cells of this resolution (None: exact regions).
     h3_resolution: int | None = None
+    # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
+    tracks: TrackSettings = field(factory=TrackSettings)
+    # Write transactions one worker runs at once on PostgreSQL (see `store.Database`).
+    write_concurrency: int = 1
     migrate: bool = True
     background: bool = True
 
@@ -70,6 +76,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
             env, "DECONFLICT_ESCALATION_INTERVAL_S", base.escalation_interval_s
         ),
         h3_resolution=int(h3) if h3 else None,
+        tracks=tactical_settings.from_env(env),
+        write_concurrency=int(
+            _env_float(env, "DECONFLICT_WRITE_CONCURRENCY", base.write_concurrency)
+        ),
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
     )
 
@@ -86,6 +96,8 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_LEAD_S": str(config.escalation_lead_s),
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
+        **tactical_settings.to_env(config.tracks),
+        "DECONFLICT_WRITE_CONCURRENCY": str(config.write_concurrency),
     }
     if config.admin_key:
         out["DECONFLICT_ADMIN_KEY"] = config.admin_key

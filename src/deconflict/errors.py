@@ -12,6 +12,7 @@ class Category(Enum):
     NOT_FOUND = "not_found"  # 404 (also for ids that belong to another party)
     CONFLICT = "conflict"  # 409: e.g. activation with open conflicts
     PRECONDITION = "precondition"  # 412: stale If-Match version
+    PRECONDITION_REQUIRED = "precondition_required"  # 428: a versioned write without If-Match
     RATE = "rate"  # 429
 
 
@@ -43,6 +44,10 @@ class Conflicting(DomainError):
 
 class StaleVersion(DomainError):
     category = Category.PRECONDITION
+
+
+class PreconditionRequired(DomainError):
+    category = Category.PRECONDITION_REQUIRED
 
 
 class Unauthorized(DomainError):

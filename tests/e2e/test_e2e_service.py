@@ -79,7 +79,11 @@ def test_the_whole_line(server: Server) -> None:
         f"/v1/operations/{theirs['id']}", json={"label": "x"}, headers={"If-Match": "9"}
     )
     assert stale.status_code == 412 and stale.json()["error"]["field"] == "If-Match"
-    refused = south.patch(f"/v1/operations/{theirs['id']}", json={"state": "active"})
+    blind = south.patch(f"/v1/operations/{theirs['id']}", json={"state": "active"})
+    assert blind.status_code == 428 and blind.json()["error"]["field"] == "If-Match"
+    refused = south.patch(
+        f"/v1/operations/{theirs['id']}", json={"state": "active"}, headers={"If-Match": "1"}
+    )
     assert refused.status_code == 409 and refused.json()["error"]["conflicts"][0]["id"] == cid
     ok = south.patch(
         f"/v1/operations/{theirs['id']}",

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from deconflict.errors import InvalidVolume
+from deconflict.errors import InvalidVolume, PreconditionRequired
 from deconflict.service import Principal, Service
 from deconflict.service.paging import fingerprint
 from deconflict.service.parties import authenticate
@@ -32,10 +32,17 @@ def principal(
 
 
 def if_match(
-    value: Annotated[str | None, Header(alias="If-Match", description="the version")] = None,
-) -> int | None:
+    value: Annotated[
+        str | None,
+        Header(alias="If-Match", description="the version the change is based on (required)"),
+    ] = None,
+) -> int:
+    """The version a PATCH or DELETE is based on. Required, so that no change is made blind
+    to one made meanwhile by someone else of the same party (lost update)."""
     if value is None:
-        return None
+        raise PreconditionRequired(
+            "precondition_required", "send If-Match: <version> (see the ETag of GET)", "If-Match"
+        )
     try:
         return int(value.strip().strip('"').removeprefix("W/").strip('"'))
     except ValueError:
@@ -48,7 +55,7 @@ IdemKey = Annotated[
 ]
 Svc = Annotated[Service, Depends(service)]
 Who = Annotated[Principal, Depends(principal)]
-IfMatch = Annotated[int | None, Depends(if_match)]
+IfMatch = Annotated[int, Depends(if_match)]
 
 
 def request_print(request: Request, body: Any) -> str:

@@ -19,6 +19,7 @@ STATUS = {
     Category.NOT_FOUND: 404,
     Category.CONFLICT: 409,
     Category.PRECONDITION: 412,
+    Category.PRECONDITION_REQUIRED: 428,
     Category.RATE: 429,
 }
 HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}

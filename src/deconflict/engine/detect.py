@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from deconflict.engine.model import Conflict, Operation
 from deconflict.engine.rules import Rules
 from deconflict.engine.store import VolumeIndex
-from deconflict.geometry import Region, region, volumes_conflict
+from deconflict.geometry import Region
+from deconflict.geometry.overlap import conflict_regions
 
 
 def conflicts_between(op: Operation, other: Operation, rules: Rules) -> Conflict | None:
@@ -17,12 +18,10 @@ def conflicts_between(op: Operation, other: Operation, rules: Rules) -> Conflict
     sep = rules.separation(op.kind, other.kind)
     if sep is None:
         return None
-    regions = [
-        region(v, w, sep.horizontal_m)
-        for v in op.volumes
-        for w in other.volumes
-        if volumes_conflict(v, w, sep.horizontal_m, sep.vertical_m)
-    ]
+    a = [v for v in op.volumes for _ in other.volumes]
+    b = [w for _ in op.volumes for w in other.volumes]
+    found = conflict_regions(a, b, sep.horizontal_m, sep.vertical_m)
+    regions = [r for r in found if r is not None]
     return _conflict(op, other, regions) if regions else None
 
 
@@ -48,18 +47,24 @@ def detect_many(ops: Sequence[Operation], index: VolumeIndex, rules: Rules) -> l
         ((int(q), index.at(int(s))) for s, q in zip(slots, which, strict=True)),
         key=lambda p: (p[0], p[1][0].id, p[1][1]),
     )
-    found: list[dict[str, tuple[Operation, list[Region]]]] = [{} for _ in ops]
+    tests = []
     for q, (other, j) in pairs:
-        op, v = ops[owner[q]], vs[q]
+        op = ops[owner[q]]
         if other.id == op.id or other.party == op.party or not other.state.live:
             continue
         sep = rules.separation(op.kind, other.kind)
-        if sep is None:
-            continue
-        w = other.volumes[j]
-        if volumes_conflict(v, w, sep.horizontal_m, sep.vertical_m):
-            mine = found[owner[q]]
-            mine.setdefault(other.id, (other, []))[1].append(region(v, w, sep.horizontal_m))
+        if sep is not None:
+            tests.append((q, other, other.volumes[j], sep))
+    regions = conflict_regions(
+        [vs[q] for q, _, _, _ in tests],
+        [w for _, _, w, _ in tests],
+        [s.horizontal_m for *_, s in tests],
+        [s.vertical_m for *_, s in tests],
+    )
+    found: list[dict[str, tuple[Operation, list[Region]]]] = [{} for _ in ops]
+    for (q, other, _, _), r in zip(tests, regions, strict=True):
+        if r is not None:
+            found[owner[q]].setdefault(other.id, (other, []))[1].append(r)
     return [
         [_conflict(op, other, regs) for _, (other, regs) in sorted(mine.items())]
         for op, mine in zip(ops, found, strict=True)

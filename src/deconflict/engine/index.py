@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from deconflict.geometry import Volume
-from deconflict.geometry.geodesy import GEOD, cap, ecef_unit
+from deconflict.geometry.geodesy import GEOD, cap, caps, ecef_unit
 
 EARTH_M = 6_371_008.8
 SPACE_LEVELS_M = (4_000.0, 16_000.0, 64_000.0, 256_000.0, 1_024_000.0, 4_096_000.0)
@@ -38,6 +38,7 @@ _SPANS = np.array(TIME_LEVELS_S)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def space_level(radius_m: float) -> int:
@@ -180,22 +181,62 @@ def _bucket_rows(
     return pid, lo, hi
 
 
+class Occupancy:
+    """How many stored keys fall in each (space level, cell), hashed into a fixed table of
+    counters: a look-up skips every cell whose counter is 0 before asking for its key ranges.
+
+    Collisions only keep an empty cell in (never drop a full one), so the answer is unchanged;
+    at a million volumes most of a query's cells are empty and cost nothing further."""
+
+    BITS = 21
+    _GOLDEN = 0x9E3779B97F4A7C15
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(1 << self.BITS, dtype=np.int32)
+
+    def add(self, key: int, n: int = 1) -> None:
+        """Count `key`'s cell `n` more times (n = -1 when it is removed)."""
+        ls = key >> (3 * _CELL_BITS + _TIME_BITS + 3)
+        cell = (key >> _TIME_BITS) & ((1 << 3 * _CELL_BITS) - 1)
+        code = (ls << 3 * _CELL_BITS) | cell
+        self.counts[((code * self._GOLDEN) & ((1 << 64) - 1)) >> (64 - self.BITS)] += n
+
+    def occupied(self, ls: IntArray, cells: IntArray) -> BoolArray:
+        """Which (space level, cell (n, 3) in offset coordinates) may hold a stored key."""
+        code = (ls << 3 * _CELL_BITS) | _cell_bits(cells)
+        with np.errstate(over="ignore"):
+            h = (code.astype(np.uint64) * np.uint64(self._GOLDEN)) >> np.uint64(64 - self.BITS)
+        return np.asarray(self.counts[h.astype(np.int64)] > 0)
+
+
+def _cell_bits(c: IntArray) -> IntArray:
+    """The 36 cell bits of a key, from cells already offset to be non-negative."""
+    out: IntArray = ((c[:, 0] << _CELL_BITS) | c[:, 1]) << _CELL_BITS | c[:, 2]
+    return out
+
+
 def many_key_ranges(
-    vs: Sequence[Volume], margin_m: float, levels: Iterable[tuple[int, int]]
+    vs: Sequence[Volume],
+    margin_m: float,
+    levels: Iterable[tuple[int, int]],
+    occupancy: Occupancy | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """`key_ranges` of many volumes at once: (lo, hi, index into `vs`) arrays, vectorised across
-    volumes as well as levels."""
+    volumes as well as levels; cells `occupancy` knows to be empty are left out."""
     pairs = np.array(sorted(set(levels)), dtype=np.int64).reshape(-1, 2)
     empty = np.empty(0, dtype=np.int64)
     if len(pairs) == 0 or not vs:
         return empty, empty, empty
-    caps = [cap(v.footprint) for v in vs]
-    xyz = ecef_unit([c.lat for c, _ in caps], [c.lng for c, _ in caps]) * EARTH_M
-    reach = np.array([r for _, r in caps]) + margin_m
+    lat, lng, radius = caps([v.footprint for v in vs])
+    xyz = ecef_unit(lat, lng) * EARTH_M
+    reach = radius + margin_m
     spaces = np.unique(pairs[:, 0])
     cells, cell_row = _shell_cells(xyz, reach, spaces)
     c = cells + (1 << (_CELL_BITS - 1))
-    code = (((c[:, 0] << _CELL_BITS) | c[:, 1]) << _CELL_BITS | c[:, 2]) << _TIME_BITS
+    if occupancy is not None:
+        keep = occupancy.occupied(spaces[cell_row % len(spaces)], c)
+        c, cell_row = c[keep], cell_row[keep]
+    code = _cell_bits(c) << _TIME_BITS
     t0 = np.array([v.t0 for v in vs])
     t1 = np.array([v.t1 for v in vs])
     qp, blo, bhi = _bucket_rows(pairs, t0, t1)
@@ -281,10 +322,9 @@ class Columns:
         slots, which, lat, lng, r = slots[ok], which[ok], lat[ok], lng[ok], r[ok]
         if len(slots) == 0:
             return slots, which
-        caps = [cap(v.footprint) for v in vs]
-        c = np.array([(p.lat, p.lng, rv) for p, rv in caps]).reshape(-1, 3)[which]
-        _, _, d = GEOD.inv(c[:, 1], c[:, 0], lng, lat)
-        ok = np.asarray(d) < r + c[:, 2] + h_margin_m
+        clat, clng, cr = (c[which] for c in caps([v.footprint for v in vs]))
+        _, _, d = GEOD.inv(clng, clat, lng, lat)
+        ok = np.asarray(d) < r + cr + h_margin_m
         return slots[ok], which[ok]
 
 

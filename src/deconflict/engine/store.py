@@ -8,7 +8,14 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from deconflict.engine.index import Columns, key_levels, many_key_ranges, slices, volume_key
+from deconflict.engine.index import (
+    Columns,
+    Occupancy,
+    key_levels,
+    many_key_ranges,
+    slices,
+    volume_key,
+)
 from deconflict.engine.model import Operation
 from deconflict.geometry import Volume
 
@@ -90,6 +97,7 @@ class VolumeIndex:
         self._slots: dict[int, tuple[Operation, int, int]] = {}
         self._by_op: dict[str, list[int]] = {}
         self._cols = Columns()
+        self._occupancy = Occupancy()
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -115,6 +123,7 @@ class VolumeIndex:
             for freed in self._table.add(slot, key):
                 self._cols.release(freed)
             self._levels[key_levels(key)] += 1
+            self._occupancy.add(key)
             self._slots[slot] = (op, i, key)
             slots.append(slot)
         self._by_op[op.id] = slots
@@ -122,6 +131,7 @@ class VolumeIndex:
     def remove(self, op_id: str) -> None:
         for slot in self._by_op.pop(op_id, []):
             _, _, key = self._slots.pop(slot)
+            self._occupancy.add(key, -1)
             levels = key_levels(key)
             self._levels[levels] -= 1
             if not self._levels[levels]:
@@ -135,7 +145,7 @@ class VolumeIndex:
     ) -> tuple[IntArray, IntArray]:
         """(slot, index into `vs`) pairs of stored volumes that pass the index and the
         vectorised pre-filter, for many query volumes at once."""
-        los, his, which = many_key_ranges(vs, h_margin_m, list(self._levels))
+        los, his, which = many_key_ranges(vs, h_margin_m, list(self._levels), self._occupancy)
         slots, ranges = self._table.lookup(los, his)
         if len(slots) == 0:
             return slots, ranges

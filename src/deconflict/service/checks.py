@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from deconflict.engine import Kind, Operation, State
+from attrs import evolve
+
+from deconflict.engine import Conflict, Kind, Operation, State
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find
 from deconflict.service.records import audit, emit
 from deconflict.service.views import disclosed_region, rfc3339
 from deconflict.store import Tx
-from deconflict.store.parties import party_names
+from deconflict.store.parties import party_by, party_names
 
 
 def check(svc: Service, who: Principal, kind: Kind, volumes: tuple[Any, ...]) -> dict[str, Any]:
@@ -57,3 +59,37 @@ def probe(
 
 def _other(c: Any, op: Operation) -> str:
     return str(c.b_party if c.a_party == op.party else c.a_party)
+
+
+def against_store(svc: Service, file_ops: list[Operation]) -> list[Conflict]:
+    """Offline (`deconflict check FILE --db`): the conflicts of operations read from a file with
+    the live operations stored, found as a write would find them. Reads only: no event, no audit
+    entry (an operator with the database in hand sees everything anyway). Parties are named on
+    both sides; a file party named as a stored one is that party (no conflict with itself)."""
+
+    def unit(tx: Tx) -> list[Conflict]:
+        ids: dict[str, str] = {}
+        for name in {op.party for op in file_ops}:
+            row = party_by(tx, name=name)
+            ids[name] = row.id if row is not None else f"file:{name}"
+        found = [
+            _file_side_first(c, op.id)
+            for op in file_ops
+            for c in find(tx, svc, evolve(op, party=ids[op.party]))
+        ]
+        names = {**party_names(tx, {p for c in found for p in c.parties()}), **_file_names(ids)}
+        return [evolve(c, a_party=names[c.a_party], b_party=names[c.b_party]) for c in found]
+
+    return svc.read(unit)
+
+
+def _file_side_first(c: Conflict, op_id: str) -> Conflict:
+    if c.a_operation == op_id:
+        return c
+    return Conflict(
+        c.b_operation, c.b_party, c.b_kind, c.a_operation, c.a_party, c.a_kind, c.regions
+    )
+
+
+def _file_names(ids: dict[str, str]) -> dict[str, str]:
+    return {pid: name for name, pid in ids.items() if pid.startswith("file:")}

@@ -92,10 +92,17 @@ def tell_both(tx: Tx, conflict_id: str, type_: str, now: float) -> dict[str, dic
     return views
 
 
-def sync(tx: Tx, svc: Service, op: Operation, now: float) -> list[Any]:
-    """Bring the stored conflicts of `op` in line with detection; return its unresolved rows."""
+def sync(tx: Tx, svc: Service, op: Operation, now: float, new: bool = False) -> list[Any]:
+    """Bring the stored conflicts of `op` in line with detection; return its unresolved rows.
+    A `new` operation has no stored conflicts yet, so none are read."""
     found = {_other(c, op.id): c for c in find(tx, svc, op)}
-    existing = {(r.op_b if r.op_a == op.id else r.op_a): r for r in store.of_operation(tx, op.id)}
+    existing = (
+        {}
+        if new
+        else {(r.op_b if r.op_a == op.id else r.op_a): r for r in store.of_operation(tx, op.id)}
+    )
+    if not found and not existing:
+        return []
     for other, c in found.items():
         row = existing.get(other)
         if row is None:

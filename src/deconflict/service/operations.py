@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 from attrs import frozen
@@ -57,22 +58,34 @@ def _own(tx: Tx, party_id: str, op_id: str) -> Any:
     return row
 
 
-def _result(tx: Tx, party_id: str, op_id: str, conflict_rows: list[Any]) -> dict[str, Any]:
-    row = store.get_operation(tx, op_id)
-    vols = store.load_volumes(tx, [op_id]).get(op_id, [])
-    names = party_names(tx, {p for r in conflict_rows for p in (r.party_a, r.party_b)})
+def _result(
+    tx: Tx, party_id: str, op_id: str, conflict_rows: list[Any], written: Any = None
+) -> dict[str, Any]:
+    """The answer to a write; `written` is `(row, volumes)` when the caller holds them already."""
+    if written is None:
+        written = (store.get_operation(tx, op_id), store.load_volumes(tx, [op_id]).get(op_id, []))
+    names = (
+        party_names(tx, {p for r in conflict_rows for p in (r.party_a, r.party_b)})
+        if conflict_rows
+        else {}
+    )
     return {
-        "operation": operation_view(row, vols),
+        "operation": operation_view(*written),
         "conflicts": [conflict_view(r, party_id, names) for r in conflict_rows],
     }
 
 
 def _write(
-    tx: Tx, svc: Service, op: Operation, before: State | None, override: tuple[str, ...]
+    tx: Tx,
+    svc: Service,
+    op: Operation,
+    before: State | None,
+    override: tuple[str, ...],
+    new: bool = False,
 ) -> list[Any]:
     """Detect, gate activation, and return the operation's unresolved conflicts."""
     now = svc.now()
-    rows = sync(tx, svc, op, now)
+    rows = sync(tx, svc, op, now, new)
     if op.state is State.ACTIVE and before is not State.ACTIVE:
         gate.check_activation(tx, svc, op, rows, override, now)
     return rows
@@ -87,20 +100,21 @@ def create(
 
     def unit(tx: Tx) -> dict[str, Any]:
         now, op_id = svc.now(), str(uuid.uuid4())
-        store.insert_operation(
-            tx,
-            id=op_id,
-            party_id=party,
-            kind=draft.kind.value,
-            state=draft.state.value,
-            version=1,
-            label=draft.label,
-            created_at=now,
-            updated_at=now,
-        )
-        store.replace_volumes(tx, op_id, [(volume_to_json(v), v) for v in draft.volumes])
+        values = {
+            "id": op_id,
+            "party_id": party,
+            "kind": draft.kind.value,
+            "state": draft.state.value,
+            "version": 1,
+            "label": draft.label,
+            "created_at": now,
+            "updated_at": now,
+        }
+        store.insert_operation(tx, **values)
+        stored = [volume_to_json(v) for v in draft.volumes]
+        store.insert_volumes(tx, op_id, list(zip(stored, draft.volumes, strict=True)))
         op = Operation(op_id, party, draft.kind, draft.volumes, draft.state, 1, draft.label)
-        rows = _write(tx, svc, op, None, draft.override)
+        rows = _write(tx, svc, op, None, draft.override, new=True)
         audit(
             tx,
             party,
@@ -109,7 +123,8 @@ def create(
             {"kind": op.kind.value, "state": op.state.value, "version": 1},
             now,
         )
-        return _result(tx, party, op_id, rows)
+        # What was just written is answered as written, not read back.
+        return _result(tx, party, op_id, rows, (SimpleNamespace(**values), stored))
 
     return gate.probing_on_block(
         svc, who, draft.kind, draft.volumes, lambda: idempotent(svc, who, idem, print_, unit)

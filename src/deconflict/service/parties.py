@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -16,6 +17,10 @@ from deconflict.store.parties import get_meta, insert_party, party_by, set_meta
 
 ADMIN_HASH = "admin_key_hash"
 ADMIN = Principal(None, "admin", admin=True)
+# A key that authenticated is trusted again for this long without a database read. Keys are
+# never changed in place (only the admin key, by a restart), so this only bounds staleness.
+KEY_TTL_S = 30.0
+MAX_KNOWN_KEYS = 10_000
 
 
 def digest(key: str) -> str:
@@ -50,6 +55,9 @@ def authenticate(svc: Service, key: str | None) -> Principal:
     if not key:
         raise Unauthorized("unauthorized", "an API key is required (Authorization: Bearer)")
     h = digest(key)
+    seen = svc.known_keys.get(h)
+    if seen is not None and time.monotonic() - seen[0] < KEY_TTL_S:
+        return seen[1]
 
     def unit(tx: Tx) -> Principal:
         if secrets.compare_digest(get_meta(tx, ADMIN_HASH) or "", h):
@@ -59,7 +67,11 @@ def authenticate(svc: Service, key: str | None) -> Principal:
             raise Unauthorized("unauthorized", "unknown API key")
         return Principal(row.id, row.name)
 
-    return svc.read(unit)
+    who = svc.read(unit)
+    if len(svc.known_keys) >= MAX_KNOWN_KEYS:
+        svc.known_keys.clear()
+    svc.known_keys[h] = (time.monotonic(), who)
+    return who
 
 
 def me(svc: Service, who: Principal) -> dict[str, Any]:

@@ -52,11 +52,21 @@ def chain_head(tx: Tx) -> sa.Row[Any] | None:
 
 
 def set_position(tx: Tx, entry_id: int, position: int, prev_hash: str, hash_: str) -> None:
-    tx.execute(
-        audit.update()
-        .where(audit.c.id == entry_id)
-        .values(position=position, prev_hash=prev_hash, hash=hash_)
-    )
+    set_positions(tx, [(entry_id, position, prev_hash, hash_)])
+
+
+_SET_POSITION = (
+    audit.update()
+    .where(audit.c.id == sa.bindparam("entry_id"))
+    .values(position=sa.bindparam("p"), prev_hash=sa.bindparam("prev"), hash=sa.bindparam("h"))
+)
+
+
+def set_positions(tx: Tx, links: Sequence[tuple[int, int, str, str]]) -> None:
+    """Chain many entries in one statement (executemany): (id, position, prev hash, hash)."""
+    if links:
+        rows = [{"entry_id": i, "p": p, "prev": prev, "h": h} for i, p, prev, h in links]
+        tx.execute(_SET_POSITION, rows)
 
 
 def chain_page(tx: Tx, after_position: int, limit: int) -> Sequence[sa.Row[Any]]:

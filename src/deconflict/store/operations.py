@@ -15,6 +15,7 @@ from deconflict.store.db import Tx
 from deconflict.store.schema import index_levels, operations, volumes
 
 LIVE = ("planned", "active")
+SELECT_LEVELS = sa.select(index_levels.c.ls, index_levels.c.lt)
 
 
 def insert_operation(tx: Tx, **values: Any) -> None:
@@ -41,8 +42,13 @@ def list_operations(
 
 
 def replace_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Volume]]) -> None:
-    """Store the operation's volumes (Volume4D JSON beside its index key and filter columns)."""
+    """Store the operation's volumes in place of those it had."""
     tx.execute(volumes.delete().where(volumes.c.operation_id == op_id))
+    insert_volumes(tx, op_id, vols)
+
+
+def insert_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Volume]]) -> None:
+    """Store a new operation's volumes (Volume4D JSON beside its index key and filter columns)."""
     rows = [
         {
             "operation_id": op_id,
@@ -61,13 +67,20 @@ def replace_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Vol
 
 
 def _add_levels(tx: Tx, wanted: set[tuple[int, int]]) -> None:
-    missing = wanted - set(levels(tx))
+    known = levels(tx)
+    missing = wanted - set(known)
     if missing:  # insert-only and rare: a new level pair appears a few times in a lifetime
         tx.execute(index_levels.insert(), [{"ls": ls, "lt": lt} for ls, lt in sorted(missing)])
+        known.extend(sorted(missing))
 
 
 def levels(tx: Tx) -> list[tuple[int, int]]:
-    return [(r.ls, r.lt) for r in tx.execute(sa.select(index_levels))]
+    """The occupied index levels, read once per transaction (it must see every committed one:
+    a candidate search that skipped a level could miss a conflict)."""
+    cached: list[tuple[int, int]] | None = tx.cache.get("levels")
+    if cached is None:
+        cached = tx.cache["levels"] = [(r.ls, r.lt) for r in tx.execute(SELECT_LEVELS)]
+    return cached
 
 
 def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -83,12 +96,31 @@ def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]
     return out
 
 
-def _keys_match(tx: Tx, keys: list[int]) -> sa.ColumnElement[bool]:
-    """`cell_key` in the keys, sent as one array parameter whatever their number."""
-    if tx.postgres:
-        return volumes.c.cell_key == sa.any_(sa.bindparam("keys", keys, type_=ARRAY(sa.BigInteger)))
-    each = sa.func.json_each(sa.bindparam("keys", json.dumps(keys))).table_valued("value")
-    return volumes.c.cell_key.in_(sa.select(each.c.value))
+# The candidate search's statements, built once: (1) operations owning a volume in one of the
+# index keys and overlapping the time span, (2) those operations, by primary key. Two queries,
+# not one with a sub-select: on PostgreSQL the planner may scan `operations` for the joined
+# form, and a scan takes a relation-wide serializable read lock that every concurrent insert
+# then collides with (each write would abort the others and retry).
+_TIME_SPAN = (volumes.c.t0 < sa.bindparam("t1"), volumes.c.t1 > sa.bindparam("t0"))
+_HITS_PG = (
+    sa.select(volumes.c.operation_id)
+    .where(volumes.c.cell_key == sa.any_(sa.bindparam("keys", type_=ARRAY(sa.BigInteger))))
+    .where(*_TIME_SPAN)
+    .distinct()
+)
+_EACH_KEY = sa.func.json_each(sa.bindparam("keys")).table_valued("value")
+_HITS_SQLITE = (
+    sa.select(volumes.c.operation_id)
+    .where(volumes.c.cell_key.in_(sa.select(_EACH_KEY.c.value)))
+    .where(*_TIME_SPAN)
+    .distinct()
+)
+_LIVE_OTHERS = sa.select(operations).where(
+    operations.c.id.in_(sa.bindparam("ids", expanding=True)),
+    operations.c.party_id != sa.bindparam("party"),
+    operations.c.state.in_(LIVE),
+    operations.c.kind.in_(sa.bindparam("kinds", expanding=True)),
+)
 
 
 def candidates(
@@ -103,19 +135,13 @@ def candidates(
     keys = sorted({k for v in vols for k in query_keys(v, margin_m, lv)})
     if not keys:
         return []
-    ids = (
-        sa.select(volumes.c.operation_id)
-        .where(
-            _keys_match(tx, keys),
-            volumes.c.t0 < max(v.t1 for v in vols),
-            volumes.c.t1 > min(v.t0 for v in vols),
-        )
-        .distinct()
-    )
-    q = sa.select(operations).where(
-        operations.c.id.in_(ids),
-        operations.c.party_id != party_id,
-        operations.c.state.in_(LIVE),
-        operations.c.kind.in_(list(kinds)),
-    )
-    return list(tx.execute(q).all())
+    span = {"t0": min(v.t0 for v in vols), "t1": max(v.t1 for v in vols)}
+    if tx.postgres:
+        hits = tx.execute(_HITS_PG, {"keys": keys, **span})
+    else:  # one JSON parameter whatever the number of keys (SQLite caps bound variables)
+        hits = tx.execute(_HITS_SQLITE, {"keys": json.dumps(keys), **span})
+    ids = [r.operation_id for r in hits]
+    if not ids:
+        return []
+    params = {"ids": ids, "party": party_id, "kinds": list(kinds)}
+    return list(tx.execute(_LIVE_OTHERS, params).all())

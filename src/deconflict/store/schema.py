@@ -138,3 +138,47 @@ idempotency = sa.Table(
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+
+# The latest state of each party's aircraft (one row per aircraft), for tactical detection.
+tracks = sa.Table(
+    "tracks",
+    metadata,
+    sa.Column("party_id", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("aircraft_id", sa.String(64), primary_key=True),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lng", sa.Float, nullable=False),
+    sa.Column("alt_m", sa.Float, nullable=False),
+    sa.Column("gs_mps", sa.Float, nullable=False),
+    sa.Column("trk_deg", sa.Float, nullable=False),
+    sa.Column("vs_mps", sa.Float, nullable=False),
+    sa.Column("time", sa.Float, nullable=False),
+    sa.Column("operation_id", sa.String(36)),
+    sa.Column("received_at", sa.Float, nullable=False),
+    # Nonconformance episode: set when the track left its operation, cleared when back.
+    sa.Column("nonconforming", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("rechecked_at", sa.Float),
+    sa.Column("episode", sa.String(32)),  # random; seeds the aliases others see it under
+    sa.Index("ix_tracks_time", "time"),
+)
+
+# Tactical conflicts between two tracks of different parties, remembered to avoid flooding.
+# Side a is the smaller (party, aircraft); alias_a is the opaque id side b is shown for a's
+# aircraft, and alias_b the one a is shown for b's.
+tactical_conflicts = sa.Table(
+    "tactical_conflicts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("party_a", sa.String(36), nullable=False),
+    sa.Column("aircraft_a", sa.String(64), nullable=False),
+    sa.Column("party_b", sa.String(36), nullable=False),
+    sa.Column("aircraft_b", sa.String(64), nullable=False),
+    sa.Column("alias_a", sa.String(40), nullable=False),
+    sa.Column("alias_b", sa.String(40), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("los", sa.Boolean, nullable=False),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("alerted_at", sa.Float, nullable=False),
+    sa.Column("cleared_at", sa.Float),
+    sa.UniqueConstraint("party_a", "aircraft_a", "party_b", "aircraft_b", name="uq_tactical_pair"),
+    sa.Index("ix_tactical_active", "active"),
+)

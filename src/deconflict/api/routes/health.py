@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -12,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.service import Service, events
 
@@ -48,8 +48,36 @@ class StoreGauges:
         yield GaugeMetricFamily("deconflict_events_stored", "Events stored", value=g["events"])
 
 
+class Measure:
+    """Request count and latency by route template: a plain ASGI wrapper, cheaper per request
+    than an `@app.middleware("http")` function (no extra task and body streams)."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.requests.labels(method, route, str(status)).inc()
+            self.latency.labels(method, route).observe(time.perf_counter() - start)
+
+
 def instrument(app: FastAPI, svc: Service) -> None:
-    """Request count and latency by route template, on a registry owned by this app."""
+    """Count and time every request on a registry owned by this app."""
     registry = CollectorRegistry()
     requests = Counter(
         "deconflict_requests", "HTTP requests", ["method", "route", "status"], registry=registry
@@ -59,12 +87,4 @@ def instrument(app: FastAPI, svc: Service) -> None:
     )
     registry.register(StoreGauges(svc))
     app.state.metrics = registry
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        requests.labels(request.method, route, str(response.status_code)).inc()
-        latency.labels(request.method, route).observe(time.perf_counter() - start)
-        return response
+    app.add_middleware(Measure, requests=requests, latency=latency)

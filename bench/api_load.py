@@ -1,0 +1,234 @@
+"""API load benchmark: sustained operation creates against real `deconflict serve` processes.
+
+    .venv/bin/python bench/api_load.py [--quick] [--seconds S] [--clients N]
+        [--only sqlite-1,postgres-1,postgres-2] [--client raw|httpx] [--pg URL] [--json PATH]
+
+For each configuration (SQLite file, one worker; PostgreSQL in a fresh database, one and two
+workers) it starts the server on loopback, creates a watcher party with hazard zones and a few
+load parties, opens the watcher's SSE stream in its own process, stores a population of flights
+(--prefill, not counted: a live service holds thousands of planned operations), then runs N
+keep-alive clients posting flights for a fixed time (after a 1 s warm-up, not counted). It
+reports writes/s, the
+write latency (p50/p99, as the client sees it), errors, and how long after a write's answer the
+watcher's `conflict.opened` event arrived (p50/p99; any missing event is counted).
+
+The load generator, the watcher and the server share this machine's cores: every figure is for
+the server *and* its load on the same CPUs. Server CPU per write (from /proc) is shown so the
+server's own cost can be read apart from the generator's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import api_server
+import api_traffic
+
+PG_URL = os.environ.get("DECONFLICT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CONFIGS = ("sqlite-1", "postgres-1", "postgres-2")
+LOAD_PARTIES = 4
+console = Console(width=max(Console().width, 160))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@contextmanager
+def database(config: str, pg_url: str) -> Iterator[str]:
+    if config.startswith("sqlite"):
+        with api_server.sqlite_db() as url:
+            yield url
+    else:
+        with api_server.postgres_db(pg_url) as url:
+            yield url
+
+
+def setup_parties(server: api_server.Server) -> tuple[str, list[str]]:
+    """The watcher (with its hazard zones) and the load parties; returns their keys."""
+    with api_server.admin_client(server) as admin:
+        keys = [
+            admin.post("/v1/parties", json={"name": name}).json()["api_key"]
+            for name in ["Range Control", *(f"Wing {i + 1}" for i in range(LOAD_PARTIES))]
+        ]
+    with api_server.admin_client(server) as c:
+        c.headers["Authorization"] = f"Bearer {keys[0]}"
+        for lat, lng in api_traffic.zone_centres():
+            r = c.post("/v1/operations", json=api_traffic.hazard(lat, lng))
+            assert r.status_code == 201, r.text
+    return keys[0], keys[1:]
+
+
+def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    workers = int(config.rsplit("-", 1)[1])
+    task = progress.add_task(f"{config}: starting", total=args.seconds)
+    with database(config, args.pg) as url:
+        env = {"PYTHONPATH": str(args.src)} if args.src else {}
+        server = api_server.Server(url, workers, env)
+        try:
+            watch_key, keys = setup_parties(server)
+            watcher = api_traffic.Watcher(server.url, watch_key)
+            progress.update(task, description=f"{config}: prefill")
+            asyncio.run(
+                api_traffic.run_load(
+                    server.url, keys, args.clients, 600, 0.0, "", seed=2, limit=args.prefill
+                )
+            )
+            progress.update(task, description=f"{config}: warm-up")
+            asyncio.run(
+                api_traffic.run_load(
+                    server.url, keys, args.clients, 1.0, args.share, "Range Control", args.client
+                )
+            )
+            progress.update(task, description=f"{config}: load")
+            cpu0, gen0, t0 = server.cpu_seconds(), time.process_time(), time.monotonic()
+            load = asyncio.run(
+                api_traffic.run_load(
+                    server.url,
+                    keys,
+                    args.clients,
+                    args.seconds,
+                    args.share,
+                    "Range Control",
+                    args.client,
+                    seed=1,
+                    tick=lambda s: progress.update(task, completed=s),
+                )
+            )
+            elapsed = time.monotonic() - t0
+            cpu = server.cpu_seconds() - cpu0
+            gen = time.process_time() - gen0
+            progress.update(task, completed=args.seconds, description=f"{config}: events")
+            arrived = watcher.collect(load.answered)
+        finally:
+            server.stop()
+    ok = load.statuses[201]
+    # Signed: below 0, the event reached the watcher before the writer had read its answer.
+    delays = [(arrived[cid] - at) * 1000 for cid, at in load.answered.items() if cid in arrived]
+    progress.remove_task(task)
+    return {
+        "config": config,
+        "clients": args.clients,
+        "client": args.client,
+        "seconds": round(elapsed, 2),
+        "writes": ok,
+        "writes_per_s": ok / elapsed,
+        "p50_ms": pct(load.latencies_ms, 0.50),
+        "p99_ms": pct(load.latencies_ms, 0.99),
+        "max_ms": max(load.latencies_ms, default=float("nan")),
+        "errors": sum(n for s, n in load.statuses.items() if s != 201)
+        + sum(load.failures.values()),
+        "error_detail": {
+            **{str(s): n for s, n in load.statuses.items() if s != 201},
+            **load.failures,
+        },
+        "conflicts": load.conflicts,
+        "watched": len(load.answered),
+        "event_p50_ms": pct(delays, 0.50),
+        "event_p99_ms": pct(delays, 0.99),
+        "event_max_ms": max(delays, default=float("nan")),
+        "events_missing": len(load.answered) - len(delays),
+        "events_before_answer": sum(d < 0 for d in delays),
+        "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
+        "loadgen_cpu_ms_per_write": gen * 1000 / max(ok, 1),
+    }
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title="API load: POST /v1/operations (server and load share the machine)")
+    cols = [
+        ("config", "config", "{}"),
+        ("clients", "clients", "{}"),
+        ("writes/s", "writes_per_s", "{:,.0f}"),
+        ("p50 ms", "p50_ms", "{:.1f}"),
+        ("p99 ms", "p99_ms", "{:.1f}"),
+        ("errors", "errors", "{}"),
+        ("conflicts", "conflicts", "{}"),
+        ("event p50 ms", "event_p50_ms", "{:.1f}"),
+        ("event p99 ms", "event_p99_ms", "{:.1f}"),
+        ("events missing", "events_missing", "{}"),
+        ("server CPU ms/write", "server_cpu_ms_per_write", "{:.2f}"),
+        ("load CPU ms/write", "loadgen_cpu_ms_per_write", "{:.2f}"),
+    ]
+    for head, _, _ in cols:
+        t.add_column(head, justify="left" if head == "config" else "right")
+    for r in rows:
+        t.add_row(*(fmt.format(r[key]) for _, key, fmt in cols))
+    return t
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="5 s per configuration")
+    p.add_argument("--seconds", type=float, help="measured seconds per configuration (20)")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument(
+        "--prefill", type=int, help="flights stored before the measured run (5000; quick: 1000)"
+    )
+    p.add_argument("--share", type=float, default=0.1, help="share of flights through a zone")
+    p.add_argument("--only", default=",".join(CONFIGS), help="configurations to run")
+    p.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    p.add_argument("--pg", default=PG_URL, help="PostgreSQL server (a database is created)")
+    p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument(
+        "--src", type=Path, help="serve the package from this src folder (e.g. an older version)"
+    )
+    args = p.parse_args()
+    args.seconds = args.seconds or (5.0 if args.quick else 20.0)
+    if args.prefill is None:
+        args.prefill = 1000 if args.quick else 5000
+    console.print(f"[bold]machine[/bold]: {machine()}")
+    rows = []
+    with Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        refresh_per_second=2,
+    ) as progress:
+        for config in args.only.split(","):
+            rows.append(run_config(config, args, progress))
+    console.print(table(rows))
+    for r in rows:
+        if r["errors"]:
+            console.print(f"[red]{r['config']} errors[/red]: {r['error_detail']}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+    bad = [r for r in rows if r["events_missing"] or r["event_p99_ms"] >= 1000]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

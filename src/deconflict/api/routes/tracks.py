@@ -1,0 +1,30 @@
+"""Live tracks: thin routes over `deconflict.service.tracks`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from deconflict.api.deps import Svc, Who
+from deconflict.api.routes.operations import ERRORS
+from deconflict.api.schemas import Page
+from deconflict.api.track_schemas import TrackOut, TracksIn, TracksResult
+from deconflict.service import tracks
+
+router = APIRouter(prefix="/v1/tracks", tags=["tracks"], responses=ERRORS)
+
+
+@router.post("", response_model=TracksResult)
+def post_tracks(body: TracksIn, svc: Svc, who: Who) -> dict[str, Any]:
+    """A batch of your aircraft's states. Tactical conflicts with other parties' aircraft and
+    nonconformance are found at once and told to everyone involved (events), as answered here."""
+    return tracks.post(svc, who, [t.state() for t in body.tracks])
+
+
+@router.get("", response_model=Page[TrackOut])
+def list_tracks(
+    svc: Svc, who: Who, limit: int = Query(100, ge=1, le=500), cursor: str | None = None
+) -> dict[str, Any]:
+    """Your fresh tracks (stale ones age out), by aircraft id."""
+    return tracks.list_(svc, who, limit, cursor)
