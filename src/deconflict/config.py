@@ -28,7 +28,7 @@ class Config:
 
     db_url: str = DEFAULT_DB
     admin_key: str | None = None
-    bounds: Bounds = field(factory=lambda: Bounds(max_area_m2=2_000e6, max_volumes=50))
+    bounds: Bounds = field(factory=Bounds)  # the defaults live in one place: geometry.Bounds
     rules: Rules = field(factory=Rules)
     # A side that has not acknowledged is escalated at min(opened + deadline, overlap - lead).
     escalation_deadline_s: float = 600.0
