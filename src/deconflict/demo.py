@@ -16,7 +16,7 @@ from typing import Any
 from attrs import frozen
 from pyproj import Geod
 
-from deconflict.engine import Kind
+from deconflict.engine import Kind, State
 from deconflict.geometry import parse_volumes
 from deconflict.service import Principal, Service
 from deconflict.service import operations as ops
@@ -101,7 +101,9 @@ FLIGHTS = (
 
 
 def prepare(svc: Service, keys: dict[str, str]) -> dict[str, str]:
-    """Create each air force's sortie, live from now for three hours; its id by party name."""
+    """Create each air force's sortie, active from now for three hours (its aircraft are
+    flying; planned if something refuses the activation); its id by party name."""
+    from deconflict.errors import DomainError
     from deconflict.service.parties import authenticate
 
     now = datetime.fromtimestamp(math.floor(svc.now()) - 60, UTC)
@@ -109,9 +111,11 @@ def prepare(svc: Service, keys: dict[str, str]) -> dict[str, str]:
     for name, (label, lat, lng, radius, lo, hi) in SORTIES.items():
         volume = _circle_volume(lat, lng, radius, lo, hi, now, now + timedelta(hours=3))
         vols = parse_volumes([volume], "volumes", svc.config.bounds)
-        made = ops.create(
-            svc, authenticate(svc, keys[name]), ops.Draft(Kind.FLIGHT, vols, label=label)
-        )
+        who = authenticate(svc, keys[name])
+        try:
+            made = ops.create(svc, who, ops.Draft(Kind.FLIGHT, vols, State.ACTIVE, label))
+        except DomainError:  # a conflict gates the activation: fly it as planned
+            made = ops.create(svc, who, ops.Draft(Kind.FLIGHT, vols, label=label))
         out[name] = made["operation"]["id"]
     return out
 

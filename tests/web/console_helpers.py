@@ -40,8 +40,9 @@ def free_port() -> int:
 class Server:
     """`deconflict serve` on SQLite in a temporary folder; restartable on the same port."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.env = env or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = root / "server.log"
@@ -49,7 +50,7 @@ class Server:
 
     def start(self) -> None:
         cli = Path(sys.executable).with_name("deconflict")
-        env = {**os.environ, "DECONFLICT_ADMIN_KEY": ADMIN_KEY}
+        env = {**os.environ, "DECONFLICT_ADMIN_KEY": ADMIN_KEY, **self.env}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [

@@ -117,26 +117,3 @@ def test_sse_parser_in_the_browser(server: Server, new_page: Callable[[str], Pag
         "lastId": "9",
     }
 
-
-def test_tactical_alert_draws_tracks_and_alerts(
-    server: Server, new_page: Callable[[str], Page]
-) -> None:
-    """Tracks with heading vectors and the alert, from what a `tactical.alert` event carries
-    (the tracks API is not there yet: the event goes through the console's own handler)."""
-    page = new_page(server.base)
-    sign_in(page, server.party("Track Party"), "Track Party")
-    page.evaluate("""() => window.deconflictConsole.handleEvent({
-        id: "99", type: "tactical.alert",
-        data: {other_party: "West Air Wing", tcpa_s: 95, dcpa_m: 800, los: false,
-               mine: {id: "HAWK1", lat: 36.19, lng: 37.08, alt_m: 1200, gs_mps: 70, trk_deg: 45},
-               other: {id: "EAGLE2", lat: 36.21, lng: 37.12, alt_m: 1250, gs_mps: 90,
-                       trk_deg: 225},
-               cpa: {lat: 36.2, lng: 37.1}}})""")
-    expect(page.locator("path.track")).to_have_count(2)
-    expect(page.locator("path.track-vector")).to_have_count(2)
-    expect(page.locator("path.alert-line")).to_have_count(1)
-    expect(page.locator("path.alert-cpa")).to_have_count(1)
-    text = "Tactical alert with West Air Wing: closest approach in 2 min."
-    expect(page.locator("#alert-banner")).to_have_text(text)
-    expect(page.locator("#announce-assertive")).to_have_text(text)
-    screenshot(page, "console-tactical.png")

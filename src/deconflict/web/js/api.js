@@ -63,6 +63,7 @@ export function createClient(key) {
     deleteOperation: (id, version) =>
       request("DELETE", `/v1/operations/${encodeURIComponent(id)}`, { headers: ifMatch(version) }),
     conflicts: () => listAll("/v1/conflicts?limit=200"),
+    tracks: () => listAll("/v1/tracks?limit=500"),
     conflict: (id) => request("GET", `/v1/conflicts/${encodeURIComponent(id)}`),
     acknowledge: (id) => request("POST", `/v1/conflicts/${encodeURIComponent(id)}/ack`),
     messages: (id) => listAll(`/v1/conflicts/${encodeURIComponent(id)}/messages?limit=200`),

@@ -7,11 +7,12 @@ import { operationSpan, conflictSpan } from "./volumes.js";
 import { duration, relative } from "./format.js";
 import { renderConflicts, renderDetail, reloadThread, selectConflict, setUpDetail } from "./conflicts.js";
 import { renderOperations, setUpOperationForm } from "./operations.js";
-import { tracksOf } from "./tracks.js";
+import { createLive, renderLive } from "./tracks.js";
 
 const KEY_STORAGE = "deconflict.apiKey";
 const HOUR = 3600e3;
 // Stops of the time slider: what is shown starts before now + this.
+const TRACK_POLL_MS = 1000; // own aircraft: GET /v1/tracks this often
 const HORIZONS = [1, 6, 24, 72, 168, 720, 2160, 8760, Infinity].map((h) => h * HOUR);
 const $ = (id) => document.getElementById(id);
 
@@ -27,6 +28,8 @@ const ctx = {
   horizon: Infinity,
   showFinished: false,
   fitted: false,
+  live: createLive(),
+  trackTimer: null,
   $,
   announce,
   render,
@@ -36,11 +39,17 @@ const ctx = {
 };
 window.deconflictConsole = ctx; // for debugging in the browser console (and the tests)
 
+const pending = { polite: [], assertive: [] };
+
 function announce(text, { assertive = false } = {}) {
-  const region = $(assertive ? "announce-assertive" : "announce-polite");
+  const which = assertive ? "assertive" : "polite";
+  const queue = pending[which];
+  queue.push(text);
+  if (queue.length > 1) return; // said together with what came in the same moment
+  const region = $(`announce-${which}`);
   region.textContent = "";
   // A fresh text node after a tick makes screen readers speak repeated messages too.
-  setTimeout(() => { region.textContent = text; }, 50);
+  setTimeout(() => { region.textContent = queue.splice(0).join(" "); }, 50);
 }
 
 /** Whether something spanning [start, end) is shown under the time control. */
@@ -150,14 +159,53 @@ function onEvent(event) {
     ctx.view.showProbe(data);
     return;
   }
-  if (type === "tactical.alert" || type === "nonconformance") {
-    const found = tracksOf(data);
-    for (const t of found.tracks) ctx.view.setTrack(t);
-    if (type === "tactical.alert") ctx.view.showAlert(found);
-    const text = type === "tactical.alert" ? tacticalText(data, found) : nonconformanceText(data);
-    showBanner(text);
-    announce(text, { assertive: true });
+  if (type === "tactical.alert" || type === "tactical.cleared" || type === "nonconformance") {
+    const said = ctx.live.onEvent(type, data, opLabel);
+    renderTraffic();
+    if (said) announce(said.text, { assertive: said.assertive });
   }
+}
+
+function opLabel(id) {
+  const op = ctx.operations.get(id);
+  return op ? `“${op.label || op.id.slice(0, 8)}”` : "(one of yours)";
+}
+
+/* ---- live traffic ---- */
+
+function renderTraffic() {
+  if (!ctx.view) return;
+  const v = ctx.live.view();
+  ctx.view.setLive(v);
+  renderLive(ctx, v);
+  if (!ctx.fitted && (v.own.length || v.others.length)) ctx.fitted = ctx.view.fitToContent();
+}
+
+async function pollTracks() {
+  const client = ctx.client;
+  if (!client) return;
+  try {
+    const items = await client.tracks();
+    if (client !== ctx.client) return; // signed out meanwhile
+    ctx.live.setOwn(items);
+  } catch (err) {
+    showLoadError(err);
+  }
+  renderTraffic();
+}
+
+function startTracks() {
+  stopTracks();
+  const tick = async () => {
+    await pollTracks();
+    if (ctx.client) ctx.trackTimer = setTimeout(tick, TRACK_POLL_MS);
+  };
+  tick();
+}
+
+function stopTracks() {
+  clearTimeout(ctx.trackTimer);
+  ctx.trackTimer = null;
 }
 
 function announceConflict(type, c, old) {
@@ -172,27 +220,6 @@ function announceConflict(type, c, old) {
   } else if (type === "conflict.escalated") {
     announce(`Conflict with ${c.other_party} escalated${when}.`, { assertive: true });
   }
-}
-
-function tacticalText(data, found) {
-  const other = data.other_party ? ` with ${data.other_party}` : "";
-  if (data.los || data.loss_of_separation) return `Loss of separation${other}!`;
-  const t = data.tcpa_s ?? data.time_to_cpa_s ?? found.tcpa;
-  return `Tactical alert${other}${typeof t === "number" ? `: closest approach in ${duration(t * 1000)}` : ""}.`;
-}
-
-function nonconformanceText(data) {
-  const op = ctx.operations.get(data.operation_id);
-  const who = data.track_id || data.aircraft_id || data.id || "a track";
-  return `Nonconformance: ${who} left ${op ? `operation ${op.label || op.id}` : "its operation's volumes"}.`;
-}
-
-function showBanner(text) {
-  const el = $("alert-banner");
-  el.textContent = text;
-  el.hidden = false;
-  clearTimeout(showBanner.timer);
-  showBanner.timer = setTimeout(() => { el.hidden = true; }, 60000);
 }
 
 /* ---- sign in / out ---- */
@@ -221,6 +248,7 @@ async function signIn(key) {
   ctx.view.map.invalidateSize();
   await refreshAll();
   ctx.stream = openEventStream({ key, onEvent, onStatus: onStreamStatus });
+  startTracks();
   $("conflicts-heading").focus();
 }
 
@@ -229,6 +257,9 @@ function signOut(message = "") {
   if (ctx.stream) ctx.stream.close();
   ctx.stream = null;
   ctx.client = null;
+  stopTracks();
+  ctx.live.clear();
+  if (ctx.view) renderTraffic();
   ctx.operations = new Map();
   ctx.conflicts = new Map();
   ctx.selectedConflictId = null;

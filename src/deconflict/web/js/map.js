@@ -2,13 +2,14 @@
 // conflict regions, live tracks. Leaflet and topojson-client are vendored as globals.
 import { conflictGeoJson, describeVolume } from "./volumes.js";
 import { escapeHtml, metres, utc } from "./format.js";
+import { destination } from "./tracks.js";
 
 const L = window.L;
 const COLOURS = { flight: "#1c5fd1", hazard: "#d0480b", presence: "#1f7a36" };
 const CONFLICT = "#c4102a";
 const ESCALATED = "#7a0a9e";
 const GREY = "#6e7781";
-const TRACK_VECTOR_S = 60; // heading vectors show where a track will be in a minute
+const TRACK_VECTOR_S = 60; // heading vectors show where an aircraft will be in a minute
 
 export function createMap(element, { onSelectOperation, onSelectConflict } = {}) {
   const map = L.map(element, {
@@ -29,7 +30,7 @@ export function createMap(element, { onSelectOperation, onSelectConflict } = {})
   const conflicts = L.featureGroup().addTo(map);
   const tracks = L.layerGroup().addTo(map);
   const alerts = L.layerGroup().addTo(map);
-  const trackMarks = new Map();
+  const trackMarks = new Map(); // "own:ID" | "other:ALIAS" -> {group, dot, vector, ...}
   const basemap = loadBasemap(map);
 
   function setOperations(list) {
@@ -87,41 +88,81 @@ export function createMap(element, { onSelectOperation, onSelectConflict } = {})
     }
   }
 
-  /** A track: {id, lat, lng, alt?, gs?, trk?, own?, label?}; redrawn in place on update. */
-  function setTrack(track) {
-    const old = trackMarks.get(track.id);
-    if (old) tracks.removeLayer(old);
-    const colour = track.own ? "#1c5fd1" : "#c4102a";
-    const group = L.layerGroup();
-    const here = L.latLng(track.lat, track.lng);
-    L.circleMarker(here, {
-      pane: "tracks", radius: 6, color: "#111", weight: 2, fillColor: track.own ? "#ffd33d" : "#ff8787",
-      fillOpacity: 1, className: "track",
-    }).bindTooltip(`${escapeHtml(track.label || track.id)}${track.alt != null ? ` · ${metres(track.alt)}` : ""}`
-      + `${track.gs != null ? ` · ${Math.round(track.gs)} m/s` : ""}`,
-    { direction: "top", permanent: true, className: "track-label", offset: [0, -6] }).addTo(group);
-    if (track.gs && track.trk !== null && track.trk !== undefined) {
-      const ahead = destination(here, track.trk, track.gs * TRACK_VECTOR_S);
-      L.polyline([here, ahead], { pane: "tracks", color: colour, weight: 3, className: "track-vector" })
-        .addTo(group);
+  /** Live traffic as tracks.js views it: own aircraft, others (by alias), alert lines with the
+   * closest point of approach, and the regions strays were found in. Redrawn on every tick. */
+  function setLive(live) {
+    alerts.clearLayers();
+    const many = live.own.length + live.others.length > 30; // labels only while readable
+    const seen = new Set();
+    for (const t of [...live.own, ...live.others]) seen.add(drawTrack(t, many));
+    for (const [key, mark] of trackMarks) {
+      if (!seen.has(key)) { tracks.removeLayer(mark.group); trackMarks.delete(key); }
     }
-    trackMarks.set(track.id, group);
-    tracks.addLayer(group);
+    for (const r of live.regions) {
+      if (!r.geojson) continue;
+      L.geoJSON(r.geojson, {
+        pane: "conflicts", interactive: false,
+        style: { color: "#9a6700", weight: 2, dashArray: "3 5", fillOpacity: 0.15, className: "stray-region" },
+      }).addTo(alerts);
+    }
+    for (const a of live.lines) {
+      L.polyline([[a.from.lat, a.from.lng], [a.to.lat, a.to.lng]], {
+        pane: "tracks", color: CONFLICT, weight: a.los ? 4 : 2, dashArray: a.los ? null : "4 4",
+        className: `alert-line${a.los ? " los" : ""}`, interactive: false,
+      }).addTo(alerts);
+      if (a.cpa && a.cpa.lat != null) {
+        L.circleMarker([a.cpa.lat, a.cpa.lng], {
+          pane: "tracks", radius: 9, color: CONFLICT, weight: 3, fill: false, className: "alert-cpa",
+        }).bindTooltip("closest point of approach").addTo(alerts);
+      }
+    }
   }
 
-  /** A tactical alert between two tracks: a dashed line between them and the CPA if given. */
-  function showAlert(alert) {
-    alerts.clearLayers();
-    const points = (alert.tracks || []).filter((t) => t.lat != null).map((t) => [t.lat, t.lng]);
-    if (points.length >= 2) {
-      L.polyline(points, { pane: "tracks", color: CONFLICT, weight: 2, dashArray: "4 4", className: "alert-line" })
-        .addTo(alerts);
+  /** A marker with its label and heading vector, moved in place from tick to tick. */
+  function drawTrack(track, quiet) {
+    const who = track.own ? "own" : "other";
+    const key = `${who}:${track.id}`;
+    const here = L.latLng(track.lat, track.lng);
+    const text = `${escapeHtml(track.label || track.id)}${track.alt_m != null ? ` · ${metres(track.alt_m)}` : ""}`
+      + `${track.gs_mps != null ? ` · ${Math.round(track.gs_mps)} m/s` : ""}`
+      + `${track.nonconforming ? " · OUTSIDE its operation" : ""}`;
+    const look = `${track.nonconforming ? "nc" : ""}|${track.stray ? "stray" : ""}|${quiet}`;
+    let mark = trackMarks.get(key);
+    if (mark && mark.look !== look) {
+      tracks.removeLayer(mark.group);
+      mark = null;
     }
-    if (alert.cpa && alert.cpa.lat != null) {
-      L.circleMarker([alert.cpa.lat, alert.cpa.lng], {
-        pane: "tracks", radius: 9, color: CONFLICT, weight: 3, fill: false, className: "alert-cpa",
-      }).bindTooltip("closest point of approach").addTo(alerts);
+    if (!mark) {
+      const colour = track.own ? "#1c5fd1" : "#c4102a";
+      const fill = track.own ? (track.nonconforming ? "#ff9f1c" : "#ffd33d") : "#ff8787";
+      const group = L.layerGroup();
+      const dot = L.circleMarker(here, {
+        pane: "tracks", radius: track.own ? 6 : 7, color: "#111", weight: track.nonconforming ? 3 : 2,
+        fillColor: fill, fillOpacity: 1,
+        className: `track track-${who}${track.nonconforming ? " nonconforming" : ""}${track.stray ? " stray" : ""}`,
+      }).bindTooltip(text, {
+        direction: "top", permanent: !quiet, offset: [0, -6],
+        className: `track-label track-label-${who}${track.nonconforming ? " nonconforming" : ""}`,
+      }).addTo(group);
+      const vector = L.polyline([here, here], {
+        pane: "tracks", color: colour, weight: 3, className: `track-vector track-vector-${who}`, interactive: false,
+      }).addTo(group);
+      mark = { group, dot, vector, look, text };
+      trackMarks.set(key, mark);
+      tracks.addLayer(group);
     }
+    mark.dot.setLatLng(here);
+    if (mark.text !== text) { mark.dot.setTooltipContent(text); mark.text = text; }
+    const moving = track.gs_mps && track.trk_deg !== null && track.trk_deg !== undefined;
+    const to = moving ? destination(here, track.trk_deg, track.gs_mps * TRACK_VECTOR_S) : here;
+    mark.vector.setLatLngs([here, [to.lat, to.lng]]);
+    return key;
+  }
+
+  /** Bring points (aircraft, a closest point of approach) into view. */
+  function focusPoints(points) {
+    const bounds = L.latLngBounds((points || []).filter((p) => p && p.lat != null).map((p) => [p.lat, p.lng]));
+    if (bounds.isValid()) map.fitBounds(bounds.pad(0.3), { padding: [80, 80], maxZoom: 12 });
   }
 
   /** Another party's check touched one of ours: show the region it was told of for a while. */
@@ -148,14 +189,12 @@ export function createMap(element, { onSelectOperation, onSelectConflict } = {})
       const b = g.getBounds();
       if (b.isValid()) bounds.extend(b);
     }
-    for (const t of trackMarks.values()) {
-      for (const l of t.getLayers()) if (l.getLatLng) bounds.extend(l.getLatLng());
-    }
+    for (const m of trackMarks.values()) bounds.extend(m.dot.getLatLng());
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 12 });
     return bounds.isValid();
   }
 
-  return { map, basemap, setOperations, setConflicts, setTrack, showAlert, showProbe, focus, fitToContent };
+  return { map, basemap, setOperations, setConflicts, setLive, focusPoints, showProbe, focus, fitToContent };
 }
 
 export function isEscalated(conflict) {
@@ -168,19 +207,6 @@ function shapeLayer(shape, style) {
     return L.circle([shape.center.lat, shape.center.lng], { ...style, radius: shape.radius });
   }
   return L.polygon(shape.vertices.map((v) => [v.lat, v.lng]), style);
-}
-
-/** Point at distance (m) along a bearing (degrees) on a sphere; fine for a 2-minute vector. */
-export function destination(from, bearingDeg, distance) {
-  const R = 6371008.8;
-  const d = distance / R;
-  const b = (bearingDeg * Math.PI) / 180;
-  const lat1 = (from.lat * Math.PI) / 180;
-  const lng1 = (from.lng * Math.PI) / 180;
-  const lat2 = Math.asin(Math.sin(lat1) * Math.cos(d) + Math.cos(lat1) * Math.sin(d) * Math.cos(b));
-  const lng2 = lng1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(lat1),
-    Math.cos(d) - Math.sin(lat1) * Math.sin(lat2));
-  return L.latLng((lat2 * 180) / Math.PI, (lng2 * 180) / Math.PI);
 }
 
 async function loadBasemap(map) {
@@ -326,7 +352,9 @@ function addLegend(map) {
     const div = L.DomUtil.create("div", "map-legend");
     div.innerHTML = '<i class="flight"></i>flight<br><i class="hazard"></i>hazard<br>'
       + '<i class="presence"></i>presence<br><i class="conflict"></i>conflict region<br>'
-      + '<i class="track"></i>live track<br><small>dashed: planned · solid: active</small>';
+      + '<i class="track"></i>your aircraft<br><i class="other"></i>other party\'s aircraft<br>'
+      + '<i class="cpa"></i>closest approach<br><small>dashed: planned · solid: active<br>'
+      + 'lines ahead of aircraft: 1 min</small>';
     return div;
   };
   legend.addTo(map);
