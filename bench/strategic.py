@@ -59,10 +59,8 @@ def _progress() -> Progress:
 
 def _cold() -> None:
     """Empty the geometry caches, so a phase does not reuse projections of the one before."""
-    for f in (geodesy.aeqd, geodesy.densified, geodesy.circle_ring, overlap.planar):
-        f.cache_clear()
-    for f in (geodesy._polygon_cap,):
-        f.cache_clear()
+    geodesy.clear_caches()
+    overlap.planar.cache_clear()
     gc.collect()
 
 

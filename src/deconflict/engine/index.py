@@ -271,7 +271,7 @@ def query_keys(v: Volume, margin_m: float, levels: Iterable[tuple[int, int]]) ->
 class Columns:
     """Growable NumPy columns describing stored volumes, for the vectorised pre-filter."""
 
-    NAMES = ("t0", "t1", "alo", "ahi", "lat", "lng", "r")
+    NAMES = ("t0", "t1", "alo", "ahi", "lat", "lng", "r", "ux", "uy", "uz")
 
     def __init__(self) -> None:
         self.data = np.zeros((len(self.NAMES), 1024), dtype=np.float64)
@@ -280,7 +280,9 @@ class Columns:
 
     def add(self, v: Volume) -> int:
         c, r = cap(v.footprint)
-        row = (v.t0, v.t1, v.alt_lower_m, v.alt_upper_m, c.lat, c.lng, r)
+        la, ln = math.radians(c.lat), math.radians(c.lng)
+        u = (math.cos(la) * math.cos(ln), math.cos(la) * math.sin(ln), math.sin(la))
+        row = (v.t0, v.t1, v.alt_lower_m, v.alt_upper_m, c.lat, c.lng, r, *u)
         if self.free:
             slot = self.free.pop()
         else:
@@ -312,20 +314,40 @@ class Columns:
     ) -> tuple[IntArray, IntArray]:
         """The (slot, volume index) pairs, slot `slots[i]` against `vs[which[i]]`, whose time,
         altitude and bounding caps can still conflict."""
-        t0, t1, alo, ahi, lat, lng, r = self.data[:, slots]
         q = np.array([(v.t0, v.t1, v.alt_lower_m, v.alt_upper_m) for v in vs]).reshape(-1, 4)
-        q = q[which]
-        gap = np.maximum(alo, q[:, 2]) - np.minimum(ahi, q[:, 3])
-        ok = np.maximum(t0, q[:, 0]) < np.minimum(t1, q[:, 1])
+        # Time first: it drops most pairs, so the other columns are gathered for few.
+        t0, t1 = self.data[0, slots], self.data[1, slots]
+        ok = np.maximum(t0, q[which, 0]) < np.minimum(t1, q[which, 1])
+        slots, which = slots[ok], which[ok]
+        alo, ahi = self.data[2, slots], self.data[3, slots]
+        gap = np.maximum(alo, q[which, 2]) - np.minimum(ahi, q[which, 3])
         # At separation 0 a flat band conflicts with a band it touches (see altitudes_conflict).
-        ok &= gap < v_margin_m if v_margin_m > 0 else gap <= 0
-        slots, which, lat, lng, r = slots[ok], which[ok], lat[ok], lng[ok], r[ok]
+        ok = gap < v_margin_m if v_margin_m > 0 else gap <= 0
+        slots, which = slots[ok], which[ok]
         if len(slots) == 0:
             return slots, which
-        clat, clng, cr = (c[which] for c in caps([v.footprint for v in vs]))
-        _, _, d = GEOD.inv(clng, clat, lng, lat)
-        ok = np.asarray(d) < r + cr + h_margin_m
+        clat, clng, cr = caps([v.footprint for v in vs])
+        # Caps apart on the sphere by more than the grid's slack cannot be near on WGS84.
+        qu = ecef_unit(clat, clng)[which]
+        reach = (self.data[6, slots] + cr[which] + h_margin_m) * SLACK + SLACK_M
+        cos = np.einsum("ij,ji->i", qu, self.data[7:10, slots])
+        ok = cos >= np.cos(np.minimum(reach / EARTH_M, np.pi))
+        slots, which = slots[ok], which[ok]
+        lat, lng, r = self.data[4, slots], self.data[5, slots], self.data[6, slots]
+        _, _, d = GEOD.inv(clng[which], clat[which], lng, lat)
+        ok = np.asarray(d) < r + cr[which] + h_margin_m
         return slots[ok], which[ok]
+
+    def scan(
+        self, vs: Sequence[Volume], h_margin_m: float, v_margin_m: float
+    ) -> tuple[IntArray, IntArray]:
+        """`near_many` against every stored slot: for a small index, reading all the columns
+        costs less than asking the grid its few key ranges."""
+        q = np.array([(v.t0, v.t1) for v in vs]).reshape(-1, 2)
+        t0, t1 = self.data[0, : self.size], self.data[1, : self.size]
+        ok = np.maximum(t0, q[:, :1]) < np.minimum(t1, q[:, 1:])
+        which, slots = np.nonzero(ok)
+        return self.near_many(slots, which, vs, h_margin_m, v_margin_m)
 
 
 ALL_LEVELS = tuple(

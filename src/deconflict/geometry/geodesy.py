@@ -180,13 +180,15 @@ def circle_polar(radius_m: float) -> tuple[FloatArray, float]:
     return np.linspace(0.0, 360.0, n, endpoint=False), radius_m / np.cos(np.pi / n)
 
 
-def circle_plane(radius_m: float) -> FloatArray:
-    """A circle's closed ring (see `circle_ring`) in the AEQD centred on its own centre, where
-    its vertices are exactly their azimuth and distance from the centre."""
-    az, r = circle_polar(radius_m)
-    a = np.radians(az)
-    xy = np.column_stack([r * np.sin(a), r * np.cos(a)])
-    return np.vstack([xy, xy[:1]])
+def circle_planes(radii: Sequence[float]) -> list[FloatArray]:
+    """Circles' closed rings (see `circle_ring`) each in the AEQD centred on its own centre,
+    where the vertices are exactly their azimuth and distance from the centre."""
+    polar = [circle_polar(r) for r in radii]
+    sizes = np.array([len(az) for az, _ in polar], dtype=np.int64)
+    a = np.radians(np.concatenate([az for az, _ in polar]))
+    r = np.repeat(np.array([d for _, d in polar]), sizes)
+    rings = np.split(np.column_stack([r * np.sin(a), r * np.cos(a)]), np.cumsum(sizes)[:-1])
+    return [np.vstack([xy, xy[:1]]) for xy in rings]
 
 
 def _circle_rings_many(cs: Sequence[Circle]) -> list[FloatArray]:
@@ -207,6 +209,13 @@ def circle_ring(c: Circle) -> FloatArray:
     return _circle_rings_many([c])[0]
 
 
+def clear_caches() -> None:
+    """Forget every memoised ring, cap and projection (benchmarks start cold with this)."""
+    for m in (densified, circle_ring, _polygon_cap):
+        m.cache_clear()
+    aeqd.cache_clear()
+
+
 def boundary(f: Footprint) -> FloatArray:
     """A closed [lat, lng] ring that follows the footprint's boundary (see densified/circle)."""
     return circle_ring(f) if isinstance(f, Circle) else densified(f)
@@ -214,14 +223,17 @@ def boundary(f: Footprint) -> FloatArray:
 
 def _fill(memo_: Memo[K, V], keys: Iterable[K], make: Callable[[list[K]], list[V]]) -> None:
     """Memoise `make`'s values for the keys not memoised yet, all in one call."""
-    todo = list(dict.fromkeys(k for k in keys if memo_.get(k) is None))
+    todo = [k for k in keys if memo_.get(k) is None]
     if todo:
+        todo = list(dict.fromkeys(todo))
         for k, v in zip(todo, make(todo), strict=True):
             memo_.put(k, v)
 
 
 def boundaries(fs: Sequence[Footprint]) -> list[FloatArray]:
     """`boundary` of each footprint, computing what is not memoised yet in one batch per kind."""
+    if len(fs) == 1:
+        return [boundary(fs[0])]
     _fill(circle_ring, (f for f in fs if isinstance(f, Circle)), _circle_rings_many)
     _fill(densified, (f for f in fs if isinstance(f, Polygon)), _densify_many)
     return [boundary(f) for f in fs]

@@ -35,7 +35,7 @@ from deconflict.geometry.geodesy import (
     GEOD,
     boundaries,
     caps,
-    circle_plane,
+    circle_planes,
     project_many,
     unproject_many,
 )
@@ -59,7 +59,7 @@ def _polygons(rings: Sequence[FloatArray]) -> GeomArray:
 def planes(fs: Sequence[Footprint], lat0: FloatArray, lng0: FloatArray) -> GeomArray:
     """Each footprint as a Shapely polygon in metres, in the AEQD centred at (lat0, lng0)[i].
 
-    A circle in its own centre's plane needs no geodesy (see `circle_plane`)."""
+    A circle in its own centre's plane needs no geodesy (see `circle_planes`)."""
     out = np.empty(len(fs), dtype=object)
     own = np.array(
         [
@@ -70,7 +70,7 @@ def planes(fs: Sequence[Footprint], lat0: FloatArray, lng0: FloatArray) -> GeomA
     ).reshape(-1)
     if own.any():
         radii = [f.radius_m for f, o in zip(fs, own, strict=True) if o and isinstance(f, Circle)]
-        out[own] = _polygons([circle_plane(r) for r in radii])
+        out[own] = _polygons(circle_planes(radii))
     rest = np.flatnonzero(~own)
     if len(rest):
         rings = boundaries([fs[i] for i in rest.tolist()])
