@@ -15,10 +15,11 @@ from svc_samples import BASE, circle
 from deconflict.engine import Kind
 from deconflict.errors import DomainError, NotFound
 from deconflict.geometry import parse_volumes
-from deconflict.service import Principal, Service, events, tracks
+from deconflict.service import Principal, Service, alerts, events, tracks
 from deconflict.service import operations as ops
 from deconflict.service.parties import ADMIN, authenticate, create_party
 from deconflict.service.tracks import InvalidTrack, TrackState
+from deconflict.service.views import rfc3339
 
 T0 = BASE.timestamp() + 1800  # half an hour into the sample volumes' window
 
@@ -298,3 +299,117 @@ def test_concurrent_batches_of_two_parties_see_each_other(svc: Service, clock: C
         t.join()
     assert errors == []
     assert len(seen(svc, a, "tactical.alert")) == 1 and len(seen(svc, b, "tactical.alert")) == 1
+
+
+def latest_alerts(svc: Service, who: Principal) -> dict[str, dict[str, Any]]:
+    """The party's latest `tactical.alert` payload per pair id (per alias for straying ones)."""
+    out: dict[str, dict[str, Any]] = {}
+    for data in seen(svc, who, "tactical.alert"):
+        out[data.get("id") or data["other"]["id"]] = data
+    return out
+
+
+def read_disclosures(svc: Service, who: Principal) -> list[tuple[str, Any]]:
+    q = sa.text("SELECT subject, data FROM audit WHERE party_id = :p AND action = 'disclosed'")
+    found = svc.read(lambda tx: tx.execute(q, {"p": who.party()}).all())
+    return [(s, d if isinstance(d, dict) else json.loads(d)) for s, d in found]
+
+
+def test_current_alerts_are_the_latest_told_and_only_the_callers(
+    svc: Service, clock: Clock
+) -> None:
+    a, b, c = party(svc, "North"), party(svc, "South"), party(svc, "West")
+    assert alerts.current(svc, a) == {
+        "items": [],
+        "stale_s": svc.config.tracks.stale_s,
+        "realert_s": svc.config.tracks.realert_s,
+        "time": rfc3339(clock.t),
+    }
+    tracks.post(svc, a, [east("N-1", clock.t)])
+    tracks.post(svc, b, [west("S-1", clock.t), state("S-2", clock.t, lat=40.0)])
+    tracks.post(svc, c, [state("W-1", clock.t, lat=40.0, lng=37.1005, trk_deg=180.0)])
+    (pair_ab,) = latest_alerts(svc, a)
+    (pair_bc,) = latest_alerts(svc, c)
+    # Re-alerted: the latest payload is the one shown, not the first.
+    clock.t += svc.config.tracks.realert_s
+    tracks.post(svc, b, [west("S-1", clock.t, lng=37.17)])
+    assert latest_alerts(svc, a)[pair_ab]["reason"] == "realert"
+
+    mine_a = alerts.current(svc, a)["items"]
+    mine_b = alerts.current(svc, b)["items"]
+    mine_c = alerts.current(svc, c)["items"]
+    assert mine_a == [latest_alerts(svc, a)[pair_ab]]
+    assert mine_c == [latest_alerts(svc, c)[pair_bc]]
+    assert sorted(mine_b, key=lambda x: x["id"]) == sorted(
+        latest_alerts(svc, b).values(), key=lambda x: x["id"]
+    )
+    assert {x["id"] for x in mine_b} == {pair_ab, pair_bc}
+    # Never more than the events disclosed: none of the others' ids, no one else's pair.
+    text_a = json.dumps(mine_a)
+    for secret in ("S-1", "S-2", "W-1", b.party(), c.party(), pair_bc):
+        assert secret not in text_a
+    assert mine_a[0]["other"]["id"].startswith("trk-") and mine_a[0]["mine"]["id"] == "N-1"
+    # Each item shown is a disclosure in the audit log, as an event is.
+    reads = [(s, d) for s, d in read_disclosures(svc, a) if d.get("read")]
+    assert reads == [(pair_ab, {"read": "tracks.alerts"})]
+
+    # B turns away from A: that pair is cleared and no longer listed; B and W still conflict.
+    clock.t += 1
+    out = tracks.post(svc, b, [west("S-1", clock.t, lng=37.3, trk_deg=90.0, alt_m=3000.0)])
+    assert [x["id"] for x in out["cleared"]] == [pair_ab]
+    assert alerts.current(svc, a)["items"] == []
+    assert [x["id"] for x in alerts.current(svc, b)["items"]] == [pair_bc]
+
+
+def test_current_alerts_leave_out_pairs_whose_tracks_went_stale(
+    svc: Service, clock: Clock
+) -> None:
+    a, b = party(svc, "North"), party(svc, "South")
+    tracks.post(svc, a, [east("N-1", clock.t)])
+    tracks.post(svc, b, [west("S-1", clock.t)])
+    assert len(alerts.current(svc, a)["items"]) == 1
+    # Nobody reports any more: the tracks go stale, though no batch has cleared the pair yet.
+    clock.t += svc.config.tracks.stale_s - 1
+    assert len(alerts.current(svc, b)["items"]) == 1
+    clock.t += 2
+    assert alerts.current(svc, a)["items"] == [] and alerts.current(svc, b)["items"] == []
+
+
+def test_current_alerts_hold_straying_aircraft_inside_the_callers_operations(
+    svc: Service, clock: Clock
+) -> None:
+    a, b, c = party(svc, "North"), party(svc, "South"), party(svc, "West")
+    mine = flight_op(svc, a, radius=5000)
+    theirs = flight_op(svc, b, lat=36.3, radius=3000)
+    flight_op(svc, c, lat=30.0)  # far away: never hit
+    clock.t += 1
+    tracks.post(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
+    (told,) = seen(svc, b, "tactical.alert")
+    assert alerts.current(svc, b)["items"] == [told]
+    assert told["my_operation_id"] == theirs
+    # The owner learns of its own aircraft from `nonconformance` and its tracks, not here.
+    assert alerts.current(svc, a)["items"] == [] and alerts.current(svc, c)["items"] == []
+    text = json.dumps(alerts.current(svc, b))
+    for secret in (mine, "N-1", a.party()):
+        assert secret not in text
+    # Re-checked after the re-alert interval: the latest re-check's payload is shown.
+    clock.t += svc.config.tracks.realert_s
+    tracks.post(svc, a, [state("N-1", clock.t, lat=36.272, operation_id=mine)])
+    latest = seen(svc, b, "tactical.alert")[-1]
+    assert latest != told and alerts.current(svc, b)["items"] == [latest]
+    # A second later, not re-checked: still the same.
+    clock.t += 1
+    tracks.post(svc, a, [state("N-1", clock.t, lat=36.2721, operation_id=mine)])
+    assert alerts.current(svc, b)["items"] == [latest]
+    subjects = {s for s, d in read_disclosures(svc, b) if d.get("read")}
+    assert subjects == {told["other"]["id"]}
+    # Back inside its operation: no longer listed.
+    clock.t += 1
+    tracks.post(svc, a, [state("N-1", clock.t, operation_id=mine)])
+    assert alerts.current(svc, b)["items"] == []
+    # Astray again, then silent: listed until its track goes stale.
+    clock.t += 1
+    tracks.post(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
+    assert len(alerts.current(svc, b)["items"]) == 1
+    clock.t += svc.config.tracks.stale_s + 1
+    assert alerts.current(svc, b)["items"] == []

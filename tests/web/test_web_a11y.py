@@ -62,6 +62,8 @@ def test_keyboard_and_labels(server: Server, new_page: Callable[[str], Page]) ->
     page.keyboard.press("Enter")
     expect(page.locator("#party-name")).to_have_text(aid)
     expect(page.locator("#conflict-list li")).to_have_count(1)
+    # The lists load independently: wait for both before counting what Tab must reach.
+    expect(page.locator("#operation-list li")).to_have_count(1)
 
     assert page.evaluate(UNLABELLED) == []
     assert page.get_attribute("#announce-polite", "aria-live") == "polite"

@@ -168,7 +168,60 @@ def test_nonconformance_on_both_consoles(
     screenshot(a, "console-nonconformance-owner.png")
     screenshot(b, "console-nonconformance-other.png")
 
+    # A console of the party hit that signs in now is shown the straying aircraft at once,
+    # though no event will tell it before the next re-check (15 s away). (The owner reports
+    # again first, so its track is fresh here whatever the time taken above; not re-checked.)
+    c = new_page(server.base)
+    c.goto("/#map=36.55,37.5,10")
+    c.get_by_label("API key").fill(other_key)
+    told = post(server, owner_key,
+                state("SW-3", 36.601, 37.5, 0.0, gs=80, alt=900, operation=corridor))
+    assert told["nonconformance"] == [] and told["alerts"] == []
+    started = time.monotonic()
+    c.get_by_role("button", name="Sign in").click()
+    late = c.locator("#alert-list li", has_text=f"Aircraft of {owner} in your operation")
+    expect(late).to_have_count(1, timeout=LIVE_MS)
+    assert time.monotonic() - started < LIVE_MS / 1000
+    expect(late).to_contain_text("your operation “Range orbit”")
+    expect(c.locator("path.track-other.stray")).to_have_count(1)
+    expect(c.locator("path.stray-region")).to_have_count(1)
+    assert "SW-3" not in c.locator("body").inner_text()
+
     # Back inside: the owner's entry goes with the track's flag.
     post(server, owner_key, state("SW-3", 36.5, 37.5, 0.0, gs=80, alt=900, operation=corridor))
     expect(item).to_have_count(0, timeout=LIVE_MS)
 
+
+
+def test_a_console_signing_in_mid_conflict_shows_the_alert_at_once(
+    server: Server, new_page: Callable[[str], Page]
+) -> None:
+    """The alert is raised before the console signs in; its stream starts live, so no event will
+    carry it (the next re-alert is 15 s away): GET /v1/tracks/alerts must, within 2 s."""
+    north, south = "Late North", "Late South"
+    north_key, south_key = server.party(north), server.party(south)
+    page = new_page(server.base)
+    page.goto("/#map=35.5,36.5,10")
+    page.get_by_label("API key").fill(south_key)
+    # Head-on at 3,000 m, 18 km apart: an alert, raised now, to both.
+    post(server, north_key, state("LN-1", 35.5, 36.4, 90.0))
+    told = post(server, south_key, state("LS-2", 35.5, 36.6, 270.0))
+    assert len(told["alerts"]) == 1
+    started = time.monotonic()
+    page.get_by_role("button", name="Sign in").click()
+    item = page.locator("#alert-list li", has_text=f"Tactical alert with {north}")
+    expect(item).to_have_count(1, timeout=LIVE_MS)
+    assert time.monotonic() - started < LIVE_MS / 1000
+    expect(item).to_contain_text("your LS-2 (3,000 m) × their aircraft #")
+    expect(page.locator("path.alert-line")).to_have_count(1)
+    expect(page.locator("path.track-other")).to_have_count(1)
+    expect(page.locator("#alert-banner")).to_contain_text(f"Tactical alert with {north}")
+    expect(page.locator("#announce-assertive")).to_contain_text("Tactical alerts in force: 1")
+    assert "LN-1" not in page.locator("body").inner_text()
+    # The console ages what it shows by the server's timings, not built-in ones.
+    timings = page.evaluate("window.deconflictConsole.live.timings")
+    assert timings == {"stale_s": STALE_S, "realert_s": 15}
+    # The tracks go stale; the clearing that the next batch brings removes it, as live.
+    time.sleep(STALE_S + 0.5)
+    post(server, south_key, state("LS-2", 35.5, 36.55, 270.0))
+    expect(item).to_have_count(0, timeout=LIVE_MS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -67,7 +67,10 @@ class AlertOut(BaseModel):
     """A tactical conflict as one side is told of it (event `tactical.alert`)."""
 
     id: str = Field(description="the tactical conflict (pair of aircraft)")
-    reason: str = Field(description="new, los, realert or nonconforming")
+    reason: Literal["new", "los", "realert", "nonconforming"] = Field(
+        description="why it was told: a new conflict, loss of separation began or ended, "
+        "re-alert, or one of the two aircraft has just left its operation"
+    )
     other_party: str
     los: bool = Field(description="separation is lost now")
     tcpa_s: float
@@ -77,6 +80,25 @@ class AlertOut(BaseModel):
     mine: AircraftOut
     other: AircraftOut
     cpa: dict[str, float] = Field(description="{lat, lng} midway at closest approach")
+
+
+class StrayAircraftOut(AircraftOut):
+    """Another party's straying aircraft, by an alias, as reported at `time`."""
+
+    time: str
+
+
+class StrayAlertOut(BaseModel):
+    """Another party's aircraft that left its own operation is inside one of yours (event
+    `tactical.alert` with reason `nonconformance`): no pair id and no aircraft of yours."""
+
+    reason: Literal["nonconformance"]
+    other_party: str
+    my_operation_id: str = Field(description="your operation it is inside")
+    other: StrayAircraftOut
+    region: list[dict[str, Any]] = Field(description="where it meets your operation")
+    region_geojson: dict[str, Any]
+    time: str
 
 
 class ClearedOut(BaseModel):
@@ -124,3 +146,20 @@ class TrackOut(BaseModel):
     operation_id: str | None
     nonconforming: bool
     received_at: str
+
+
+class CurrentAlerts(BaseModel):
+    """Your current tactical alerts, each exactly as last told (`tactical.alert`), and the
+    timings that age them."""
+
+    items: list[Annotated[AlertOut | StrayAlertOut, Field(discriminator="reason")]] = Field(
+        description="active pairs with one of your aircraft, then other parties' straying "
+        "aircraft inside your operations; neither cleared nor with a stale track"
+    )
+    stale_s: float = Field(
+        description="a track not reported for this long is forgotten, and its alerts with it"
+    )
+    realert_s: float = Field(
+        description="an unchanged alert is told again after this long while its aircraft report"
+    )
+    time: str = Field(description="the server's clock when this was read")

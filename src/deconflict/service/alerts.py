@@ -9,6 +9,9 @@ side sees its own aircraft by its id and the other's only by an opaque alias tha
 pair (stable while the pair is remembered, so a console can move one marker): never the other
 party's aircraft registry id, operation ids or any other of its aircraft. States are shown as
 extrapolated to the detection instant (`time`), the instant `tcpa_s` counts from.
+
+What each side was last told of a pair is kept on the pair, so a party that signs in mid-conflict
+can ask for its current alerts (:func:`current`) and be shown exactly that again, no more.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from attrs import frozen
 
 from deconflict.geometry.geodesy import midpoint
 from deconflict.geometry.model import LatLng
-from deconflict.service.context import Service
+from deconflict.service.context import Principal, Service
 from deconflict.service.records import audit, emit
 from deconflict.service.views import rfc3339
 from deconflict.store import Tx
@@ -128,32 +131,45 @@ class _Pair:
     alias_b: str
 
 
-def _remember(tx: Tx, row: Any, hit: Hit, now: float) -> _Pair:
-    """Store the pair as active and alerted now; return its id and aliases."""
+def _pair(row: Any) -> _Pair:
+    """The remembered pair's id and aliases, or new ones."""
     if row is None:
-        values = {
-            "id": str(uuid.uuid4()),
-            "party_a": hit.a[0],
-            "aircraft_a": hit.a[1],
-            "party_b": hit.b[0],
-            "aircraft_b": hit.b[1],
-            "alias_a": f"trk-{secrets.token_hex(8)}",
-            "alias_b": f"trk-{secrets.token_hex(8)}",
-            "active": True,
-            "los": hit.los,
-            "opened_at": now,
-            "alerted_at": now,
-            "cleared_at": None,
-        }
-        store.insert_pair(tx, **values)
-        return _Pair(str(values["id"]), str(values["alias_a"]), str(values["alias_b"]))
-    opened = {} if row.active else {"opened_at": now, "cleared_at": None}
-    store.update_pair(tx, row.id, active=True, los=hit.los, alerted_at=now, **opened)
+        alias_a, alias_b = (f"trk-{secrets.token_hex(8)}" for _ in "ab")
+        return _Pair(str(uuid.uuid4()), alias_a, alias_b)
     return _Pair(row.id, row.alias_a, row.alias_b)
 
 
+def _remember(tx: Tx, row: Any, pair: _Pair, hit: Hit, told: list[Told1], now: float) -> None:
+    """Store the pair as active and alerted now, with what each side (a, b) was told."""
+    values = {
+        "active": True,
+        "los": hit.los,
+        "alerted_at": now,
+        "told_a": told[0][1],
+        "told_b": told[1][1],
+    }
+    if row is None:
+        store.insert_pair(
+            tx,
+            id=pair.id,
+            party_a=hit.a[0],
+            aircraft_a=hit.a[1],
+            party_b=hit.b[0],
+            aircraft_b=hit.b[1],
+            alias_a=pair.alias_a,
+            alias_b=pair.alias_b,
+            opened_at=now,
+            cleared_at=None,
+            **values,
+        )
+        return
+    opened = {} if row.active else {"opened_at": now, "cleared_at": None}
+    store.update_pair(tx, row.id, **values, **opened)
+
+
 def _views(pair: _Pair, hit: Hit, names: dict[str, str], base: dict[str, Any]) -> list[Told1]:
-    """What each side is told: its own aircraft by id, the other's by the pair's alias."""
+    """What each side is told (a's, then b's): its own aircraft by id, the other's by the
+    pair's alias."""
     sides = ((hit.a, hit.b, pair.alias_b), (hit.b, hit.a, pair.alias_a))
     return [
         (
@@ -214,7 +230,7 @@ def alert(tx: Tx, svc: Service, batch: set[TrackKey], raised: set[TrackKey], now
         reason = _reason(row, hit, raised, now, cfg.realert_s)
         if reason is None:
             continue
-        pair = _remember(tx, row, hit, now)
+        pair = _pair(row)
         base = {
             "reason": reason,
             "los": hit.los,
@@ -224,7 +240,9 @@ def alert(tx: Tx, svc: Service, batch: set[TrackKey], raised: set[TrackKey], now
             "time": rfc3339(now),
             "cpa": {"lat": hit.cpa.lat, "lng": hit.cpa.lng},
         }
-        _tell(tx, told, "tactical.alert", _views(pair, hit, names, base), now)
+        views = _views(pair, hit, names, base)
+        _remember(tx, row, pair, hit, views, now)
+        _tell(tx, told, "tactical.alert", views, now)
         audit(tx, None, "tactical.alert", pair.id, {"reason": reason, "los": hit.los}, now)
     for key, row in remembered.items():
         a, b = key[:2], key[2:]
@@ -237,3 +255,35 @@ def alert(tx: Tx, svc: Service, batch: set[TrackKey], raised: set[TrackKey], now
             _tell(tx, told, "tactical.cleared", _cleared(row, names, now), now)
     store.delete(tx, stale)
     return told
+
+
+def current(svc: Service, who: Principal) -> dict[str, Any]:
+    """The caller's current tactical alerts, each exactly as it was last told (its latest
+    `tactical.alert` payload): every active pair with one of its aircraft whose two tracks are
+    fresh, then every fresh straying aircraft whose latest re-check hit one of its operations.
+    Cleared pairs and stale tracks are left out. Showing them again is a disclosure: each is
+    written in the audit log as events are. With the server's stale time, re-alert interval
+    and clock, so a console can age what it shows without hard-coding them."""
+    party, cfg = who.party(), svc.config.tracks
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        now = svc.now()
+        since = now - cfg.stale_s
+        items: list[dict[str, Any]] = []
+        for row in store.active_pairs_of(tx, party, since):
+            told = row.told_a if row.party_a == party else row.told_b
+            if told:  # None only for a pair last told before what it told was kept
+                items.append(told)
+        for row in store.straying(tx, since):
+            items.extend((row.hits_told or {}).get(party, []))
+        for item in items:
+            subject = str(item.get("id") or item["other"]["id"])
+            audit(tx, party, "disclosed", subject, {"read": "tracks.alerts"}, now)
+        return {
+            "items": items,
+            "stale_s": cfg.stale_s,
+            "realert_s": cfg.realert_s,
+            "time": rfc3339(now),
+        }
+
+    return svc.write(unit)

@@ -10,7 +10,9 @@ is gets checked against other parties' stored operations as a strategic conflict
 and engine as checks. Each party hit gets a `tactical.alert` with `reason: "nonconformance"`
 holding the aircraft's state (under an alias), its own operation id and the overlap region;
 the owner gets the other party's name, kind and the same region, never the other's operation
-id. The re-check repeats every `realert_s` while the episode lasts, as the aircraft moves.
+id. The re-check repeats every `realert_s` while the episode lasts, as the aircraft moves;
+what its latest run told each party hit is kept on the track (`hits_told`), so that party's
+current alerts can be listed again exactly as told (:func:`.alerts.current`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Verdict:
     rechecked_at: float | None = None
     episode: str | None = None
     notice: dict[str, Any] | None = None
+    hits_told: dict[str, list[dict[str, Any]]] | None = None  # party hit -> what it was told
 
 
 def conforms(op: Operation, s: Any) -> bool:
@@ -67,8 +70,8 @@ def judge(
         and row.rechecked_at is not None
         and now - row.rechecked_at < svc.config.tracks.realert_s
     ):
-        return Verdict(True, False, row.rechecked_at, episode)
-    hits = recheck(tx, svc, party, s, episode, now)
+        return Verdict(True, False, row.rechecked_at, episode, hits_told=row.hits_told)
+    hits, hits_told = recheck(tx, svc, party, s, episode, now)
     notice = {
         "operation_id": s.operation_id,
         "track_id": s.id,
@@ -81,7 +84,8 @@ def judge(
     if not was:
         emit(tx, party, "nonconformance", notice, now)
         audit(tx, party, "nonconformance", s.operation_id, {"track_id": s.id}, now)
-    return Verdict(True, not was, now, episode, notice if not was or hits else None)
+    owner_told = notice if not was or hits else None
+    return Verdict(True, not was, now, episode, owner_told, hits_told)
 
 
 def actual(party: str, s: Any, episode: str, svc: Service, now: float) -> Operation:
@@ -99,11 +103,13 @@ def actual(party: str, s: Any, episode: str, svc: Service, now: float) -> Operat
 
 def recheck(
     tx: Tx, svc: Service, party: str, s: Any, episode: str, now: float
-) -> list[dict[str, Any]]:
-    """Tell every party whose operation the actual volume hits; return the owner's view."""
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Tell every party whose operation the actual volume hits; return the owner's view, and
+    what each party hit was told."""
     found = find(tx, svc, actual(party, s, episode, svc, now))
     names = party_names(tx, {party} | {p for c in found for p in c.parties()})
     hits = []
+    told: dict[str, list[dict[str, Any]]] = {}
     for c in found:
         theirs_is_a = c.a_party != party
         other = c.a_party if theirs_is_a else c.b_party
@@ -130,6 +136,7 @@ def recheck(
             "time": rfc3339(now),
         }
         emit(tx, other, "tactical.alert", notice, now)
+        told.setdefault(other, []).append(notice)
         audit(tx, None, "tactical.recheck", op_id, {"party": party, "hit_party": other}, now)
         hits.append(
             {
@@ -139,4 +146,4 @@ def recheck(
                 "region_geojson": region["geojson"],
             }
         )
-    return hits
+    return hits, told

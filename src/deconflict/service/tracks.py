@@ -126,6 +126,7 @@ def _row(party: str, s: TrackState, verdict: Verdict, now: float) -> dict[str, A
         "nonconforming": verdict.nonconforming,
         "rechecked_at": verdict.rechecked_at,
         "episode": verdict.episode,
+        "hits_told": verdict.hits_told,
     }
 
 

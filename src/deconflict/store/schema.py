@@ -158,6 +158,9 @@ tracks = sa.Table(
     sa.Column("nonconforming", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("rechecked_at", sa.Float),
     sa.Column("episode", sa.String(32)),  # random; seeds the aliases others see it under
+    # What the episode's latest re-check told the parties it hit: {party id: [tactical.alert
+    # payloads]}, so a party that asks for its current alerts is shown exactly that again.
+    sa.Column("hits_told", sa.JSON),
     sa.Index("ix_tracks_time", "time"),
 )
 
@@ -179,6 +182,10 @@ tactical_conflicts = sa.Table(
     sa.Column("opened_at", sa.Float, nullable=False),
     sa.Column("alerted_at", sa.Float, nullable=False),
     sa.Column("cleared_at", sa.Float),
+    # The latest `tactical.alert` payload each side was told (a's and b's), shown again as is
+    # to a party that asks for its current alerts (GET /v1/tracks/alerts).
+    sa.Column("told_a", sa.JSON),
+    sa.Column("told_b", sa.JSON),
     sa.UniqueConstraint("party_a", "aircraft_a", "party_b", "aircraft_b", name="uq_tactical_pair"),
     sa.Index("ix_tactical_active", "active"),
 )

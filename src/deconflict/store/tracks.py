@@ -90,3 +90,34 @@ def update_pair(tx: Tx, pair_id: str, **values: Any) -> None:
     tx.execute(
         tactical_conflicts.update().where(tactical_conflicts.c.id == pair_id).values(**values)
     )
+
+
+def active_pairs_of(tx: Tx, party_id: str, since: float) -> Sequence[sa.Row[Any]]:
+    """A party's active tactical conflicts whose two tracks both have a state at or after
+    `since` (a pair with a stale track is only cleared by the next batch), oldest first."""
+    tc = tactical_conflicts.c
+    ta, tb = tracks.alias("ta"), tracks.alias("tb")
+    q = (
+        sa.select(tactical_conflicts)
+        .join(ta, sa.and_(ta.c.party_id == tc.party_a, ta.c.aircraft_id == tc.aircraft_a))
+        .join(tb, sa.and_(tb.c.party_id == tc.party_b, tb.c.aircraft_id == tc.aircraft_b))
+        .where(
+            tc.active.is_(True),
+            sa.or_(tc.party_a == party_id, tc.party_b == party_id),
+            ta.c.time >= since,
+            tb.c.time >= since,
+        )
+        .order_by(tc.opened_at, tc.id)
+    )
+    return tx.execute(q).all()
+
+
+def straying(tx: Tx, since: float) -> Sequence[sa.Row[Any]]:
+    """Nonconforming tracks with a state at or after `since`, and whom their re-check hit."""
+    t = tracks.c
+    q = (
+        sa.select(t.party_id, t.aircraft_id, t.hits_told)
+        .where(t.nonconforming.is_(True), t.time >= since)
+        .order_by(t.party_id, t.aircraft_id)
+    )
+    return tx.execute(q).all()

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from deconflict.api.deps import Svc, Who
 from deconflict.api.routes.operations import ERRORS
 from deconflict.api.schemas import Page
-from deconflict.api.track_schemas import TrackOut, TracksIn, TracksResult
-from deconflict.service import tracks
+from deconflict.api.track_schemas import CurrentAlerts, TrackOut, TracksIn, TracksResult
+from deconflict.service import alerts, tracks
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"], responses=ERRORS)
 
@@ -28,3 +28,14 @@ def list_tracks(
 ) -> dict[str, Any]:
     """Your fresh tracks (stale ones age out), by aircraft id."""
     return tracks.list_(svc, who, limit, cursor)
+
+
+@router.get("/alerts", response_model=CurrentAlerts)
+def current_alerts(svc: Svc, who: Who) -> dict[str, Any]:
+    """Your tactical alerts in force now, each exactly as its latest `tactical.alert` event told
+    it (so a console that signs in or reconnects mid-conflict shows them at once): pairs of
+    your aircraft with another party's, and other parties' straying aircraft inside your
+    operations. A pair that was cleared, or whose tracks went stale, is not listed. With the
+    server's stale time and re-alert interval, to age them by. Not paged: they are few. Each
+    item shown is written in the audit log as a disclosure."""
+    return alerts.current(svc, who)

@@ -64,6 +64,7 @@ export function createClient(key) {
       request("DELETE", `/v1/operations/${encodeURIComponent(id)}`, { headers: ifMatch(version) }),
     conflicts: () => listAll("/v1/conflicts?limit=200"),
     tracks: () => listAll("/v1/tracks?limit=500"),
+    alerts: () => request("GET", "/v1/tracks/alerts"), // {items, stale_s, realert_s, time}
     conflict: (id) => request("GET", `/v1/conflicts/${encodeURIComponent(id)}`),
     acknowledge: (id) => request("POST", `/v1/conflicts/${encodeURIComponent(id)}/ack`),
     messages: (id) => listAll(`/v1/conflicts/${encodeURIComponent(id)}/messages?limit=200`),

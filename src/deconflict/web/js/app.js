@@ -181,6 +181,18 @@ function renderTraffic() {
   if (!ctx.fitted && (v.own.length || v.others.length)) ctx.fitted = ctx.view.fitToContent();
 }
 
+/** The tactical alerts in force now (GET /v1/tracks/alerts), with the service's timings: at sign-in
+ * and after each (re)connection of the stream, so an alert raised before is shown at once. */
+async function reloadAlerts() {
+  const client = ctx.client;
+  if (!client) return;
+  const snapshot = await client.alerts();
+  if (client !== ctx.client) return; // signed out meanwhile
+  const said = ctx.live.load(snapshot);
+  renderTraffic();
+  if (said) announce(said.text, { assertive: said.assertive });
+}
+
 async function pollTracks() {
   const client = ctx.client;
   if (!client) return;
@@ -225,7 +237,7 @@ function announceConflict(type, c, old) {
 /* ---- sign in / out ---- */
 
 async function refreshAll() {
-  await Promise.all([reloadOperations(), reloadConflicts()]);
+  await Promise.all([reloadOperations(), reloadConflicts(), reloadAlerts()]);
 }
 
 function showLoadError(err) {

@@ -11,14 +11,27 @@
 //  - nonconformance  {operation_id, track_id, lat, lng, alt_m, time, hits: [{other_party,
 //                     other_kind, region, region_geojson}]}: one of ours left its operation
 // Another party's aircraft is only ever known by the alias an event gives it.
+// GET /v1/tracks/alerts answers {items, stale_s, realert_s, time}: the tactical.alert payloads
+// (both kinds above) in force now, as last told, so a console that signs in or reconnects
+// mid-conflict shows them at once (`load`), and the server's timings and clock.
 import { escapeHtml as h, metres } from "./format.js";
 import { keepFocus } from "./focus.js";
 
-// No event says when an alert stops being true if nobody reports any more: the service forgets
-// tracks after its stale time (60 s by default) and re-tells an unchanged alert every 15 s, so
-// an alert not heard of for this long is dropped here.
-export const ALERT_TTL_MS = 60000;
-export const STRAY_TTL_MS = 45000; // a stray aircraft is re-checked (and re-told) every 15 s
+// No event says when an alert stops being true if nobody reports any more: the service re-tells
+// an unchanged alert every `realert_s` while its aircraft report, and forgets tracks `stale_s`
+// after their last state, so an alert not heard of for realert + stale is dropped here. A stray
+// aircraft is re-checked (and re-told) every `realert_s`; nothing tells when it has left, so it
+// is dropped after three missed re-checks (or realert + stale, if that is sooner). The timings
+// are the service's (GET /v1/tracks/alerts); these are its defaults until it has answered.
+const DEFAULT_TIMINGS = { stale_s: 60, realert_s: 15 };
+
+/** {alertMs, strayMs}: how long an alert or a stray aircraft not told again is kept. */
+export function lifetimes({ stale_s: stale, realert_s: realert }) {
+  return {
+    alertMs: (realert + stale) * 1000,
+    strayMs: Math.min(3 * realert, realert + stale) * 1000,
+  };
+}
 const MAX_LISTED_TRACKS = 12;
 
 /** Point at `distance` metres along `bearingDeg` on a sphere: fine for a minute or two. */
@@ -61,7 +74,23 @@ export function createLive() {
   const alerts = new Map(); // pair id -> {data, at}
   const strays = new Map(); // alias -> {data, at}
   const notices = new Map(); // own aircraft id -> {data, at} (nonconformance)
+  const cleared = new Map(); // pair id -> {time (server ms), at}: a late snapshot must not revive it
   let polledAt = null;
+  let timings = { ...DEFAULT_TIMINGS };
+  let ttl = lifetimes(timings);
+
+  /** The service's stale time and re-alert interval (as GET /v1/tracks/alerts answers). */
+  function setTimings({ stale_s: stale, realert_s: realert }) {
+    if (!(stale > 0) || !(realert > 0)) return;
+    timings = { stale_s: stale, realert_s: realert };
+    ttl = lifetimes(timings);
+  }
+
+  const told = (data) => Date.parse(data.time);
+  /** Whether `data` was told before what is already known of the same alert. */
+  const older = (data, known) => Boolean(known) && told(data) < told(known.data);
+  /** Whether a snapshot's `data` adds nothing to what is known (told no later). */
+  const nothingNew = (data, known) => Boolean(known) && !(told(data) > told(known.data));
 
   function setOwn(items, now = Date.now()) {
     own.clear();
@@ -74,15 +103,57 @@ export function createLive() {
   }
 
   function expire(now = Date.now()) {
-    for (const [id, a] of alerts) if (now - a.at > ALERT_TTL_MS) alerts.delete(id);
-    for (const [id, s] of strays) if (now - s.at > STRAY_TTL_MS) strays.delete(id);
+    for (const [id, a] of alerts) if (now - a.at > ttl.alertMs) alerts.delete(id);
+    for (const [id, s] of strays) if (now - s.at > ttl.strayMs) strays.delete(id);
+    for (const [id, c] of cleared) if (now - c.at > ttl.alertMs) cleared.delete(id);
+  }
+
+  /**
+   * Takes GET /v1/tracks/alerts' answer: adds what is in force and not known yet, or newer than
+   * what is known (a live event may have overtaken it); answers what to announce, or null.
+   */
+  function load(snapshot, now = Date.now()) {
+    setTimings(snapshot);
+    const serverNow = Date.parse(snapshot.time);
+    const added = { alerts: 0, los: 0, strays: 0 };
+    for (const data of snapshot.items || []) {
+      // When it was told, on this browser's clock: the server's clock may differ from ours.
+      const age = serverNow - told(data);
+      const at = Number.isFinite(age) ? now - Math.max(0, age) : now;
+      if (data.reason === "nonconformance") {
+        const alias = data.other && data.other.id;
+        const known = strays.get(alias);
+        if (!alias || nothingNew(data, known) || now - at > ttl.strayMs) continue;
+        strays.set(alias, { data, at });
+        if (!known) added.strays += 1;
+      } else if (data.id && data.mine && data.other) {
+        const known = alerts.get(data.id);
+        const gone = cleared.get(data.id);
+        if (nothingNew(data, known) || (gone && gone.time >= told(data))) continue;
+        alerts.set(data.id, { data, at });
+        if (!known) {
+          added.alerts += 1;
+          if (data.los) added.los += 1;
+        }
+      }
+    }
+    if (!added.alerts && !added.strays) return null;
+    const parts = [];
+    if (added.alerts) {
+      const los = added.los ? ` (${added.los} with loss of separation)` : "";
+      parts.push(`Tactical alerts in force: ${added.alerts}${los}.`);
+    }
+    if (added.strays) {
+      parts.push(`Aircraft of other parties that left their own operations inside yours: ${added.strays}.`);
+    }
+    return { text: parts.join(" "), assertive: true };
   }
 
   /** Takes a live event; answers what to announce: {text, assertive} or null. */
   function onEvent(type, data, opName, now = Date.now()) {
     if (type === "tactical.alert" && data.reason === "nonconformance") {
       const alias = data.other && data.other.id;
-      if (!alias) return null;
+      if (!alias || older(data, strays.get(alias))) return null;
       const known = strays.has(alias);
       strays.set(alias, { data, at: now });
       if (known) return null;
@@ -94,6 +165,7 @@ export function createLive() {
     }
     if (type === "tactical.alert" && data.id && data.mine && data.other) {
       const before = alerts.get(data.id);
+      if (older(data, before)) return null; // a replayed event behind a snapshot
       alerts.set(data.id, { data, at: now });
       const pair = `your ${data.mine.id} and an aircraft of ${data.other_party}`;
       if (data.los) {
@@ -112,8 +184,11 @@ export function createLive() {
       };
     }
     if (type === "tactical.cleared" && data.id) {
-      const had = alerts.delete(data.id);
-      if (!had) return null;
+      cleared.set(data.id, { time: told(data), at: now });
+      const before = alerts.get(data.id);
+      // A snapshot may hold the pair alerted again after this (replayed) clearing.
+      if (!before || told(before.data) > told(data)) return null;
+      alerts.delete(data.id);
       const mine = data.mine && data.mine.id ? `your ${data.mine.id} and ` : "";
       return { text: `Tactical alert cleared: ${mine}the ${data.other_party} aircraft.`, assertive: false };
     }
@@ -203,11 +278,14 @@ export function createLive() {
   }
 
   function clear() {
-    own.clear(); alerts.clear(); strays.clear(); notices.clear();
+    own.clear(); alerts.clear(); strays.clear(); notices.clear(); cleared.clear();
     polledAt = null;
   }
 
-  return { setOwn, onEvent, view, expire, clear, alerts, strays, notices, own };
+  return {
+    setOwn, onEvent, load, setTimings, view, expire, clear, alerts, strays, notices, own,
+    get timings() { return { ...timings }; },
+  };
 }
 
 /** One aircraft in two of our pairs comes under two aliases at the same spot: draw it once. */
