@@ -17,7 +17,7 @@ from attrs import frozen
 from pyproj import Geod
 
 from deconflict.engine import Kind, State
-from deconflict.geometry import parse_volumes
+from deconflict.geometry import Circle, LatLng, Volume, parse_volumes, volume_to_json
 from deconflict.service import Principal, Service
 from deconflict.service import operations as ops
 from deconflict.service.parties import ADMIN, create_party
@@ -123,21 +123,7 @@ def prepare(svc: Service, keys: dict[str, str]) -> dict[str, str]:
 def _circle_volume(
     lat: float, lng: float, radius: float, lo: float, hi: float, start: datetime, end: datetime
 ) -> dict[str, Any]:
-    def t(x: datetime) -> dict[str, str]:
-        return {"value": x.isoformat().replace("+00:00", "Z"), "format": "RFC3339"}
-
-    return {
-        "volume": {
-            "outline_circle": {
-                "center": {"lat": lat, "lng": lng},
-                "radius": {"value": radius, "units": "M"},
-            },
-            "altitude_lower": {"value": lo, "reference": "W84", "units": "M"},
-            "altitude_upper": {"value": hi, "reference": "W84", "units": "M"},
-        },
-        "time_start": t(start),
-        "time_end": t(end),
-    }
+    return volume_to_json(Volume(Circle(LatLng(lat, lng), radius), lo, hi, start, end))
 
 
 def where(f: Flight, elapsed_s: float) -> tuple[float, float, float, float]:

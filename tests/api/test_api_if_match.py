@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_samples import circle
 from fastapi.testclient import TestClient
+from samples import circle
 
 from deconflict.api import create_app
 from deconflict.config import Config

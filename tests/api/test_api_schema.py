@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_samples import circle
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from samples import circle
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,

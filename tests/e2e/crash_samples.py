@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from conftest import ADMIN, free_port
-from e2e_samples import FAR, circle
+from samples import FAR, circle
 
 
 class KillableServer:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ADMIN, PG, Server, pg_schema
-from e2e_samples import circle
+from samples import circle
 
 from deconflict.engine import Kind, Operation, Rules, conflicts_between
 from deconflict.geometry import parse_volumes

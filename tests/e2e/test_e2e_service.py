@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from conftest import ADMIN, Server
-from e2e_samples import FAR, circle
+from samples import FAR, circle
 
 
 def client(server: Server, key: str) -> httpx.Client:

@@ -9,8 +9,8 @@ from typing import Any
 import h3
 import pytest
 import shapely
+from samples import circle
 from shapely.geometry import Point, Polygon
-from svc_samples import circle
 
 from deconflict.engine import Kind, Operation, Rules, conflicts_between
 from deconflict.geometry import parse_volumes

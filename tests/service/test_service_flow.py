@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from svc_samples import FAR, circle
+from samples import FAR, circle
 
 from deconflict.engine import Kind, State
 from deconflict.errors import Conflicting, InvalidVolume, NotFound, StaleVersion

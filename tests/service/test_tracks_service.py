@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from attrs import evolve
-from svc_samples import BASE, circle
+from samples import BASE, circle
 
 from deconflict.engine import Kind
 from deconflict.errors import DomainError, NotFound
