@@ -1,7 +1,8 @@
 """API load benchmark: sustained operation creates against real `deconflict serve` processes.
 
     .venv/bin/python bench/api_load.py [--quick] [--seconds S] [--clients N]
-        [--only sqlite-1,postgres-1,postgres-2] [--client raw|httpx] [--pg URL] [--json PATH]
+        [--only sqlite-1,postgres-1,postgres-2] [--client raw|httpx]
+        [--driver python|wrk] [--pg URL] [--json PATH]
 
 For each configuration (SQLite file, one worker; PostgreSQL in a fresh database, one and two
 workers) it starts the server on loopback, creates a watcher party with hazard zones and a few
@@ -11,6 +12,13 @@ keep-alive clients posting flights for a fixed time (after a 1 s warm-up, not co
 reports writes/s, the
 write latency (p50/p99, as the client sees it), errors, and how long after a write's answer the
 watcher's `conflict.opened` event arrived (p50/p99; any missing event is counted).
+
+`--driver wrk` drives the same traffic with `wrk` (C, `apt-get install wrk`; bench-only) and
+`bench/api_load.lua`: the flights are generated first, then posted round-robin by `--clients`
+connections on 2 threads; latencies are wrk's (from each request's send on its keep-alive
+connection, as the Python client measures them). With wrk the event delay per conflict is not
+timed (answers are not matched to events); the watcher still counts that every conflict the
+answers told of reached it.
 
 The load generator, the watcher and the server share this machine's cores: every figure is for
 the server *and* its load on the same CPUs. Server CPU per write (from /proc) is shown so the
@@ -24,7 +32,12 @@ import asyncio
 import json
 import os
 import platform
+import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +55,8 @@ import api_traffic
 
 PG_URL = os.environ.get("DECONFLICT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CONFIGS = ("sqlite-1", "postgres-1", "postgres-2")
+LUA = Path(__file__).resolve().parent / "api_load.lua"
+WRK_THREADS = 2
 LOAD_PARTIES = 4
 console = Console(width=max(Console().width, 160))
 
@@ -78,7 +93,43 @@ def setup_parties(server: api_server.Server) -> tuple[str, list[str]]:
     return keys[0], keys[1:]
 
 
+def write_bodies(path: Path, n: int, share: float, seed: int, parties: int) -> None:
+    """`n` flights, one a line as `<party index>\t<json>` (the wrk script's input)."""
+    rng, zones = random.Random(seed), api_traffic.zone_centres()
+    with path.open("w") as f:
+        for i in range(n):
+            body = json.dumps(api_traffic.flight(rng, zones, rng.random() < share))
+            f.write(f"{i % parties}\t{body}\n")
+
+
+def run_wrk(
+    url: str, folder: Path, keys: list[str], clients: int, seconds: float, share: float, seed: int
+) -> dict[str, Any]:
+    """One wrk run; returns the summary the Lua script prints (times in microseconds)."""
+    bodies, key_file = folder / f"bodies-{seed}.txt", folder / "keys.txt"
+    key_file.write_text("".join(f"{k}\n" for k in keys))
+    write_bodies(bodies, max(2000, int(seconds * 2500)), share, seed, len(keys))
+    env = {
+        **os.environ,
+        "DECONFLICT_WRK_BODIES": str(bodies),
+        "DECONFLICT_WRK_KEYS": str(key_file),
+        "DECONFLICT_WRK_THREADS": str(WRK_THREADS),
+    }
+    threads = min(WRK_THREADS, clients)
+    cmd = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s"]
+    cmd += ["--timeout", "30s", "-s", str(LUA), url]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^WRKJSON (.*)$", out, re.M)
+    if match is None:
+        raise RuntimeError(f"wrk printed no summary:\n{out}")
+    summary: dict[str, Any] = json.loads(match.group(1))
+    return summary
+
+
 def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    if args.driver == "wrk":
+        return run_config_wrk(config, args, progress)
+
     workers = int(config.rsplit("-", 1)[1])
     task = progress.add_task(f"{config}: starting", total=args.seconds)
     with database(config, args.pg) as url:
@@ -127,6 +178,7 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
     progress.remove_task(task)
     return {
         "config": config,
+        "driver": "python",
         "clients": args.clients,
         "client": args.client,
         "seconds": round(elapsed, 2),
@@ -153,6 +205,70 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
     }
 
 
+def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    workers = int(config.rsplit("-", 1)[1])
+    task = progress.add_task(f"{config}: starting", total=args.seconds)
+    with database(config, args.pg) as url, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        env = {"PYTHONPATH": str(args.src)} if args.src else {}
+        server = api_server.Server(url, workers, env)
+        try:
+            watch_key, keys = setup_parties(server)
+            watcher = api_traffic.Watcher(server.url, watch_key)
+            progress.update(task, description=f"{config}: prefill")
+            asyncio.run(
+                api_traffic.run_load(
+                    server.url, keys, args.clients, 600, 0.0, "", seed=2, limit=args.prefill
+                )
+            )
+            progress.update(task, description=f"{config}: warm-up")
+            run_wrk(server.url, folder, keys, args.clients, 1.0, args.share, seed=3)
+            progress.update(task, description=f"{config}: load (wrk)")
+            cpu0, t0 = server.cpu_seconds(), time.monotonic()
+            w = run_wrk(server.url, folder, keys, args.clients, args.seconds, args.share, seed=1)
+            elapsed = time.monotonic() - t0
+            cpu = server.cpu_seconds() - cpu0
+            progress.update(task, completed=args.seconds, description=f"{config}: events")
+            arrived = watcher.collect({})
+        finally:
+            server.stop()
+    progress.remove_task(task)
+    # Events of the measured run: those that arrived after it started.
+    seen = sum(1 for at in arrived.values() if at >= t0)
+    ok = int(w["statuses"].get("201", 0))
+    errors = {s: n for s, n in w["statuses"].items() if s != "201"}
+    socket_errors = {
+        k: w[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts") if w[k]
+    }
+    return {
+        "config": config,
+        "driver": "wrk",
+        "clients": args.clients,
+        "client": "wrk",
+        "seconds": round(w["duration_us"] / 1e6, 2),
+        "writes": ok,
+        "writes_per_s": ok / (w["duration_us"] / 1e6),
+        "p50_ms": w["p50_us"] / 1000,
+        "p90_ms": w["p90_us"] / 1000,
+        "p99_ms": w["p99_us"] / 1000,
+        "p999_ms": w["p999_us"] / 1000,
+        "max_ms": w["max_us"] / 1000,
+        "errors": sum(errors.values()) + sum(socket_errors.values()),
+        "error_detail": {**errors, **socket_errors},
+        "conflicts": w["conflicts"],
+        "watched": w["watched"],
+        "event_p50_ms": float("nan"),
+        "event_p99_ms": float("nan"),
+        "event_max_ms": float("nan"),
+        # Counted, not matched: events that arrived for the measured run's conflicts.
+        "events_missing": max(0, w["watched"] - seen),
+        "events_before_answer": 0,
+        "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
+        "loadgen_cpu_ms_per_write": float("nan"),
+        "wall_s": round(elapsed, 2),
+    }
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -170,10 +286,12 @@ def table(rows: list[dict[str, Any]]) -> Table:
     t = Table(title="API load: POST /v1/operations (server and load share the machine)")
     cols = [
         ("config", "config", "{}"),
+        ("driver", "client", "{}"),
         ("clients", "clients", "{}"),
         ("writes/s", "writes_per_s", "{:,.0f}"),
         ("p50 ms", "p50_ms", "{:.1f}"),
         ("p99 ms", "p99_ms", "{:.1f}"),
+        ("max ms", "max_ms", "{:.0f}"),
         ("errors", "errors", "{}"),
         ("conflicts", "conflicts", "{}"),
         ("event p50 ms", "event_p50_ms", "{:.1f}"),
@@ -200,12 +318,20 @@ def main() -> int:
     p.add_argument("--share", type=float, default=0.1, help="share of flights through a zone")
     p.add_argument("--only", default=",".join(CONFIGS), help="configurations to run")
     p.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    p.add_argument(
+        "--driver",
+        choices=["python", "wrk"],
+        default="python",
+        help="who posts the load: the Python client (default) or wrk (bench/api_load.lua)",
+    )
     p.add_argument("--pg", default=PG_URL, help="PostgreSQL server (a database is created)")
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument(
         "--src", type=Path, help="serve the package from this src folder (e.g. an older version)"
     )
     args = p.parse_args()
+    if args.driver == "wrk" and shutil.which("wrk") is None:
+        p.error("--driver wrk needs wrk on PATH (Debian: apt-get install wrk)")
     args.seconds = args.seconds or (5.0 if args.quick else 20.0)
     if args.prefill is None:
         args.prefill = 1000 if args.quick else 5000

@@ -98,7 +98,14 @@ def create(
     if draft.state not in (State.PLANNED, State.ACTIVE):
         raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
 
+    # The candidate search's index keys depend only on the volumes and the index levels: work
+    # them out here, outside the write lock, at the levels last seen (checked inside).
+    margin, seen = svc.config.rules.max_horizontal_m, svc.db.levels_seen
+    keys = None if seen is None else store.query_key_set(draft.volumes, margin, seen)
+
     def unit(tx: Tx) -> dict[str, Any]:
+        if seen is not None and keys is not None:
+            store.prepare_keys(tx, draft.volumes, margin, seen, keys)
         now, op_id = svc.now(), str(uuid.uuid4())
         values = {
             "id": op_id,

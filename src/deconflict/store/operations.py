@@ -80,7 +80,23 @@ def levels(tx: Tx) -> list[tuple[int, int]]:
     cached: list[tuple[int, int]] | None = tx.cache.get("levels")
     if cached is None:
         cached = tx.cache["levels"] = [(r.ls, r.lt) for r in tx.execute(SELECT_LEVELS)]
+        tx.db.levels_seen = tuple(cached)
     return cached
+
+
+def query_key_set(
+    vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]]
+) -> list[int]:
+    """The index keys a candidate search for `vols` reads, at levels `lv` (pure)."""
+    return sorted({k for v in vols for k in query_keys(v, margin_m, list(lv))})
+
+
+def prepare_keys(
+    tx: Tx, vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]], keys: list[int]
+) -> None:
+    """Hand the transaction query keys worked out beforehand (outside the write lock) at the
+    levels last seen; `candidates` uses them only if the levels it reads are still those."""
+    tx.cache["prepared_keys"] = (vols, margin_m, list(lv), keys)
 
 
 def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -132,7 +148,16 @@ def candidates(
     concurrent conflicting writes see each other (serializable on PostgreSQL).
     """
     lv = levels(tx)
-    keys = sorted({k for v in vols for k in query_keys(v, margin_m, lv)})
+    prepared = tx.cache.get("prepared_keys")
+    if (
+        prepared is not None
+        and prepared[0] is vols
+        and prepared[1] == margin_m
+        and sorted(prepared[2]) == sorted(lv)
+    ):
+        keys = prepared[3]  # worked out before the transaction, for these very levels
+    else:
+        keys = query_key_set(vols, margin_m, lv)
     if not keys:
         return []
     span = {"t0": min(v.t0 for v in vols), "t1": max(v.t1 for v in vols)}
