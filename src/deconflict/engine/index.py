@@ -209,6 +209,42 @@ class Occupancy:
         return np.asarray(self.counts[h.astype(np.int64)] > 0)
 
 
+class BucketOccupancy:
+    """How many stored keys fall in each run of 2^SHIFT consecutive time buckets of a
+    (level pair, cell) -- the key shifted right by SHIFT -- hashed into a fixed table of
+    counters: a key range is skipped when every run it spans is empty, so a cell occupied only
+    at other times costs no search. Like `Occupancy`, collisions only keep ranges in."""
+
+    BITS = 22
+    SHIFT = 3
+    PROBES = 4  # ranges spanning more runs than this are kept without probing
+    _GOLDEN = 0x9E3779B97F4A7C15
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(1 << self.BITS, dtype=np.int32)
+
+    def add(self, key: int, n: int = 1) -> None:
+        """Count `key`'s run `n` more times (n = -1 when it is removed)."""
+        code = key >> self.SHIFT
+        self.counts[((code * self._GOLDEN) & ((1 << 64) - 1)) >> (64 - self.BITS)] += n
+
+    def _hit(self, code: IntArray) -> BoolArray:
+        with np.errstate(over="ignore"):
+            h = (code.astype(np.uint64) * np.uint64(self._GOLDEN)) >> np.uint64(64 - self.BITS)
+        return np.asarray(self.counts[h.astype(np.int64)] > 0)
+
+    def occupied(self, los: IntArray, his: IntArray) -> BoolArray:
+        """Which inclusive key ranges [los[i], his[i]] (within one level pair and cell) may
+        hold a stored key."""
+        first, last = los >> self.SHIFT, his >> self.SHIFT
+        keep = last - first >= self.PROBES
+        for k in range(self.PROBES):
+            probe = ~keep & (first + k <= last)
+            if probe.any():
+                keep[probe] = self._hit(first[probe] + k)
+        return keep
+
+
 def _cell_bits(c: IntArray) -> IntArray:
     """The 36 cell bits of a key, from cells already offset to be non-negative."""
     out: IntArray = ((c[:, 0] << _CELL_BITS) | c[:, 1]) << _CELL_BITS | c[:, 2]

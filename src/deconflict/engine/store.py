@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from deconflict.engine.index import (
+    BucketOccupancy,
     Columns,
     Occupancy,
     key_levels,
@@ -79,10 +80,14 @@ class KeyTable:
         slots, ranges = [], []
         for keys, run in ((self._keys, self._slots), self._run()):
             if len(keys):
+                # Most ranges hold no key: find their ends only for those that hold one.
                 first = np.searchsorted(keys, los)
-                last = np.searchsorted(keys, his, side="right")
+                some = np.flatnonzero(keys[np.minimum(first, len(keys) - 1)] <= his)
+                some = some[first[some] < len(keys)]
+                first = first[some]
+                last = np.searchsorted(keys, his[some], side="right")
                 slots.append(run[slices(first, last)])
-                ranges.append(np.repeat(np.arange(len(los)), last - first))
+                ranges.append(np.repeat(some, last - first))
         if not slots:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(slots), np.concatenate(ranges)
@@ -102,6 +107,7 @@ class VolumeIndex:
         self._by_op: dict[str, list[int]] = {}
         self._cols = Columns()
         self._occupancy = Occupancy()
+        self._buckets = BucketOccupancy()
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -128,6 +134,7 @@ class VolumeIndex:
                 self._cols.release(freed)
             self._levels[key_levels(key)] += 1
             self._occupancy.add(key)
+            self._buckets.add(key)
             self._slots[slot] = (op, i, key)
             slots.append(slot)
         self._by_op[op.id] = slots
@@ -136,6 +143,7 @@ class VolumeIndex:
         for slot in self._by_op.pop(op_id, []):
             _, _, key = self._slots.pop(slot)
             self._occupancy.add(key, -1)
+            self._buckets.add(key, -1)
             levels = key_levels(key)
             self._levels[levels] -= 1
             if not self._levels[levels]:
@@ -152,6 +160,8 @@ class VolumeIndex:
         if self._cols.size * len(vs) <= self.SCAN_LIMIT:
             return self._cols.scan(vs, h_margin_m, v_margin_m)
         los, his, which = many_key_ranges(vs, h_margin_m, list(self._levels), self._occupancy)
+        live = self._buckets.occupied(los, his)
+        los, his, which = los[live], his[live], which[live]
         slots, ranges = self._table.lookup(los, his)
         if len(slots) == 0:
             return slots, ranges
