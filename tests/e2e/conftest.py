@@ -7,15 +7,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
+from pg import postgres
 
-PG = os.environ.get("DECONFLICT_TEST_PG")
 ADMIN = "e2e-admin-key"
 
 
@@ -23,20 +21,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def pg_schema(base: str) -> Iterator[str]:
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 class Server:
@@ -88,9 +72,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'e2e.db'}"
         return
-    if not PG:
-        pytest.skip("DECONFLICT_TEST_PG is not set")
-    yield from pg_schema(PG)
+    yield from postgres()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, PG, Server, pg_schema
+from conftest import ADMIN, Server
+from pg import postgres
 from samples import circle
 
 from deconflict.engine import Kind, Operation, Rules, conflicts_between
@@ -22,9 +23,7 @@ WRITES = 60
 
 @pytest.fixture
 def two_workers() -> Iterator[Server]:
-    if not PG:
-        pytest.skip("DECONFLICT_TEST_PG is not set")
-    for url in pg_schema(PG):
+    for url in postgres():
         s = Server(url, workers=2)
         try:
             yield s

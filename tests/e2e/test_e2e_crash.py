@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN, PG, pg_schema
+from conftest import ADMIN
 from crash_samples import (
     Call,
     Event,
@@ -35,6 +35,7 @@ from crash_samples import (
     read_events,
     run_load,
 )
+from pg import postgres
 
 from deconflict.engine import Kind, Operation, Rules, State, conflicts_between
 from deconflict.geometry import parse_volumes, volume_to_json
@@ -174,10 +175,8 @@ def crash(
     if request.param == "sqlite":
         yield from run_crash(f"sqlite:///{folder / 'crash.db'}", folder, workers=1)
         return
-    if not PG:
-        pytest.skip("DECONFLICT_TEST_PG is not set")
     app = f"deconflict-crash-{uuid.uuid4().hex[:8]}"  # names the server's sessions
-    for url in pg_schema(PG):
+    for url in postgres():
         yield from run_crash(f"{url}&application_name={app}", folder, workers=2, app=app)
 
 

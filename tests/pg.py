@@ -1,0 +1,35 @@
+"""The test PostgreSQL, one throwaway schema per use.
+
+PostgreSQL tests are skipped only where no database is configured (a developer's machine
+without `DECONFLICT_TEST_PG`); CI always configures one (`.ci/run` sets it), so there a
+missing setting fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+
+def postgres() -> Iterator[str]:
+    """A URL on a fresh schema of the test database, dropped afterwards (for fixtures)."""
+    base = os.environ.get("DECONFLICT_TEST_PG")
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail("DECONFLICT_TEST_PG must be set in CI (.ci/run sets it)")
+        pytest.skip("DECONFLICT_TEST_PG is not set: the PostgreSQL half is not run here")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
