@@ -155,6 +155,12 @@ def _bands_and_windows(p: LatLng) -> Iterator[Case]:
     )
 
 
+def _around_gap(name: str, a: Volume, b: Volume, gap: float) -> Iterator[Case]:
+    """Two cases at a known gap: no conflict at a separation a tolerance below it, one above."""
+    yield Case(name, a, b, False, h_sep_m=gap * 0.99 - 10, gap_m=gap)
+    yield Case(f"{name}-sep", a, b, True, h_sep_m=gap * 1.01 + 10, gap_m=gap)
+
+
 def _shapes(place: str, p: LatLng) -> Iterator[Case]:
     u, notch = u_shape(p, 10_000.0)
     inner = square(notch, 1_000.0)
@@ -181,39 +187,9 @@ def _shapes(place: str, p: LatLng) -> Iterator[Case]:
     )
     for gap in (1_000.0, 100_000.0):
         fa, fb = apex_pair(p, 60.0, gap, 50_000.0)
-        yield Case(
-            f"apex-{gap:g}m-{place}",
-            volume(fa),
-            volume(fb),
-            False,
-            h_sep_m=gap * 0.99 - 10,
-            gap_m=gap,
-        )
-        yield Case(
-            f"apex-{gap:g}m-{place}-sep",
-            volume(fa),
-            volume(fb),
-            True,
-            h_sep_m=gap * 1.01 + 10,
-            gap_m=gap,
-        )
+        yield from _around_gap(f"apex-{gap:g}m-{place}", volume(fa), volume(fb), gap)
         c = Circle(offset(p, 60.0 + 180.0, 30_000.0), 30_000.0)  # touches the kite's apex at p
-        yield Case(
-            f"circle-apex-{gap:g}m-{place}",
-            volume(c),
-            volume(fb),
-            False,
-            h_sep_m=gap * 0.99 - 10,
-            gap_m=gap,
-        )
-        yield Case(
-            f"circle-apex-{gap:g}m-{place}-sep",
-            volume(c),
-            volume(fb),
-            True,
-            h_sep_m=gap * 1.01 + 10,
-            gap_m=gap,
-        )
+        yield from _around_gap(f"circle-apex-{gap:g}m-{place}", volume(c), volume(fb), gap)
     # Huge: 1,000 km across, overlapping by a sliver of 20 km, and 1,000 km apart.
     fa, fb = apex_pair(p, 100.0, 0.0, 500_000.0)
     deep = Polygon(tuple(offset(v, 100.0 + 180.0, 20_000.0) for v in fb.vertices))
