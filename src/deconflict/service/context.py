@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from attrs import frozen
 
 from deconflict.config import Config
 from deconflict.errors import DomainError, Forbidden
+from deconflict.geometry import Volume
+from deconflict.geometry.geodesy import Memo
 from deconflict.store import Database, Tx
 
 T = TypeVar("T")
@@ -35,6 +36,26 @@ class Principal:
         return self.party_id
 
 
+class StoredVolumes:
+    """Parsed volumes of stored operations by (id, version), so that a candidate met before is
+    neither read nor parsed again. Volumes change only with a new version, and entries are added
+    only once the write transaction that read them has committed (`Tx.after_commit`): an entry
+    is never a rolled-back write's volumes, so it is never stale."""
+
+    def __init__(self, maxsize: int = 50_000) -> None:
+        self._memo: Memo[tuple[str, int], tuple[Volume, ...]] = Memo(_unknown, maxsize)
+
+    def get(self, key: tuple[str, int]) -> tuple[Volume, ...] | None:
+        return self._memo.get(key)
+
+    def put(self, key: tuple[str, int], volumes: tuple[Volume, ...]) -> None:
+        self._memo.put(key, volumes)
+
+
+def _unknown(key: tuple[str, int]) -> tuple[Volume, ...]:
+    raise KeyError(key)
+
+
 class Service:
     """The store, the settings and the clock, handed to every use case."""
 
@@ -44,6 +65,7 @@ class Service:
         self.clock: Callable[[], float] = time.time
         # Key digest -> (when checked, monotonic; who). See `parties.authenticate`.
         self.known_keys: dict[str, tuple[float, Principal]] = {}
+        self.parsed = StoredVolumes()
 
     def now(self) -> float:
         return self.clock()
@@ -53,12 +75,6 @@ class Service:
 
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self.db.read(fn)
-
-
-def notify_pg(tx: Tx, party_id: str) -> None:
-    """Wake listeners in every worker once the transaction commits (PostgreSQL NOTIFY)."""
-    if tx.postgres:
-        tx.execute(sa.text("SELECT pg_notify('deconflict_events', :p)"), {"p": party_id})
 
 
 def row_dict(row: Any) -> dict[str, Any]:

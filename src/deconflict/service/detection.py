@@ -4,10 +4,11 @@ transaction: open new ones, update changed regions, resolve vanished overlaps, t
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from deconflict.engine import Conflict, Kind, Operation, State, conflicts_between
-from deconflict.geometry import Bounds, parse_volumes
+from deconflict.geometry import Bounds, Volume, parse_volumes
 from deconflict.service.context import Service
 from deconflict.service.records import emit
 from deconflict.service.views import conflict_view, disclosed_region
@@ -20,11 +21,28 @@ from deconflict.store.parties import party_names
 LOOSE = Bounds(max_vertices=100_000, max_area_m2=1e15, max_volumes=100_000)
 
 
-def to_operation(row: Any, volumes: list[dict[str, Any]]) -> Operation:
-    vols = parse_volumes(volumes, "volumes", LOOSE)
+def to_operation(
+    row: Any, volumes: list[dict[str, Any]] | None = None, parsed: tuple[Volume, ...] = ()
+) -> Operation:
+    """An operation from its stored row and volumes (as stored, or already parsed)."""
+    vols = parse_volumes(volumes, "volumes", LOOSE) if volumes is not None else parsed
     return Operation(
         row.id, row.party_id, Kind(row.kind), vols, State(row.state), row.version, row.label
     )
+
+
+def stored_operations(tx: Tx, svc: Service, rows: list[Any]) -> dict[str, Operation]:
+    """The operations of `rows`, their volumes read and parsed only if not seen before."""
+    known = {r.id: svc.parsed.get((r.id, r.version)) for r in rows}
+    vols = load_volumes(tx, [i for i, p in known.items() if p is None])
+    out = {}
+    for row in rows:
+        parsed = known[row.id]
+        if parsed is None:
+            parsed = parse_volumes(vols[row.id], "volumes", LOOSE)
+            tx.after_commit.append(partial(svc.parsed.put, (row.id, row.version), parsed))
+        out[row.id] = to_operation(row, parsed=parsed)
+    return out
 
 
 def find(tx: Tx, svc: Service, op: Operation) -> list[Conflict]:
@@ -34,12 +52,10 @@ def find(tx: Tx, svc: Service, op: Operation) -> list[Conflict]:
     rules = svc.config.rules
     kinds = [k.value for k in rules.partners(op.kind)]
     rows = candidates(tx, op.volumes, rules.max_horizontal_m, op.party, kinds)
-    vols = load_volumes(tx, [r.id for r in rows])
+    others = stored_operations(tx, svc, [r for r in rows if r.id != op.id])
     found = []
-    for row in sorted(rows, key=lambda r: r.id):
-        if row.id == op.id:
-            continue
-        other = to_operation(row, vols[row.id])
+    for op_id in sorted(others):
+        other = others[op_id]
         # Compute in a fixed order so the region does not depend on which side was written.
         a, b = (op, other) if op.id < other.id else (other, op)
         c = conflicts_between(a, b, rules)

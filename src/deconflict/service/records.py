@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from deconflict.service.context import notify_pg
 from deconflict.store import Tx, log
 from deconflict.store.parties import next_event_seq
 
@@ -15,8 +14,7 @@ def emit(tx: Tx, party_id: str, type_: str, data: dict[str, Any], now: float) ->
     log.insert_event(tx, party_id, seq, type_, data, now)
     subject = str(data.get("id") or data.get("conflict_id") or "")
     log.insert_audit(tx, party_id, "disclosed", subject, {"event": type_, "seq": seq}, now)
-    tx.notify.add(party_id)
-    notify_pg(tx, party_id)
+    tx.notify.add(party_id)  # woken at commit, in this worker and (PostgreSQL) all others
     return seq
 
 

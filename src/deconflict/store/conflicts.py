@@ -10,18 +10,23 @@ import sqlalchemy as sa
 from deconflict.store.db import Tx
 from deconflict.store.schema import conflicts, messages
 
+_OF_OPERATION = sa.select(conflicts).where(
+    sa.or_(conflicts.c.op_a == sa.bindparam("op"), conflicts.c.op_b == sa.bindparam("op"))
+)
+_GET = sa.select(conflicts).where(conflicts.c.id == sa.bindparam("cid"))
+_INSERT = conflicts.insert()
+
 
 def of_operation(tx: Tx, op_id: str) -> list[sa.Row[Any]]:
-    q = sa.select(conflicts).where(sa.or_(conflicts.c.op_a == op_id, conflicts.c.op_b == op_id))
-    return list(tx.execute(q).all())
+    return list(tx.execute(_OF_OPERATION, {"op": op_id}).all())
 
 
 def get_conflict(tx: Tx, conflict_id: str) -> sa.Row[Any] | None:
-    return tx.execute(sa.select(conflicts).where(conflicts.c.id == conflict_id)).first()
+    return tx.execute(_GET, {"cid": conflict_id}).first()
 
 
 def insert_conflict(tx: Tx, **values: Any) -> None:
-    tx.execute(conflicts.insert().values(**values))
+    tx.execute(_INSERT, values)
 
 
 def update_conflict(tx: Tx, conflict_id: str, **values: Any) -> None:

@@ -4,20 +4,27 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 T = TypeVar("T")
+log = logging.getLogger("deconflict")
 MAX_ATTEMPTS = 40
+# Most writes one transaction runs together (group commit; see `Database.write`).
+MAX_BATCH = 64
+# Wakes other workers' event streams (api.hub listens); delivered when the transaction commits.
+EVENTS_CHANNEL = "deconflict_events"
+_NOTIFY = sa.text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :p)")
 # SQLSTATEs worth a retry: serialization failure, deadlock.
 RETRY_SQLSTATES = {"40001", "40P01"}
 
@@ -25,15 +32,28 @@ RETRY_SQLSTATES = {"40001", "40P01"}
 class Tx:
     """One open transaction plus what to announce once it commits."""
 
-    def __init__(self, conn: Connection, db: Database) -> None:
+    def __init__(self, conn: Connection, db: Database, shared: dict[str, Any] | None = None):
         self.conn = conn
         self.db = db
+        # Parties to wake once the transaction commits (their event streams).
         self.notify: set[str] = set()
-        # What this transaction already read and may reuse (e.g. the index levels).
+        # What to do once the transaction has committed (never if it, or this unit, rolls back).
+        self.after_commit: list[Callable[[], None]] = []
+        # Append-only rows written at the end of the transaction, one statement per table for
+        # the whole batch (see `defer`).
+        self.deferred: list[tuple[Any, dict[str, Any]]] = []
+        # What this write already read and may reuse (e.g. keys worked out beforehand) ...
         self.cache: dict[str, Any] = {}
+        # ... and what every write of its batch may reuse (e.g. the index levels).
+        self.shared: dict[str, Any] = {} if shared is None else shared
 
     def execute(self, stmt: Any, params: Any = None) -> sa.CursorResult[Any]:
         return self.conn.execute(stmt, params) if params is not None else self.conn.execute(stmt)
+
+    def defer(self, insert: Any, row: dict[str, Any]) -> None:
+        """Insert `row` with `insert` before the transaction commits, batched with the other
+        rows for the same statement. Only for rows this transaction never reads back."""
+        self.deferred.append((insert, row))
 
     @property
     def postgres(self) -> bool:
@@ -101,6 +121,40 @@ def _sqlite_file(url: str) -> str | None:
     return name
 
 
+class _Unit:
+    """One caller's write, waiting for its batch to commit."""
+
+    __slots__ = ("done", "fn", "ok", "taken", "value")
+
+    def __init__(self, fn: Callable[[Tx], Any]) -> None:
+        self.fn = fn
+        self.taken = False  # in a batch that is running
+        self.done = False
+        self.ok = False
+        self.value: Any = None
+
+    def finish(self, ok: bool, value: Any) -> None:
+        self.done, self.ok, self.value = True, ok, value
+
+    def fail(self, err: BaseException) -> None:
+        if not self.done:
+            self.finish(False, err)
+
+    def outcome(self) -> Any:
+        if not self.ok:
+            raise self.value
+        return self.value
+
+
+def _run_hooks(hooks: list[Callable[[], None]]) -> None:
+    """Run after-commit hooks; one that fails is logged and cannot undo what committed."""
+    for hook in hooks:
+        try:
+            hook()
+        except Exception:
+            log.exception("after-commit hook failed")
+
+
 def _is_retryable(err: sa.exc.DBAPIError) -> bool:
     return getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES
 
@@ -114,14 +168,20 @@ class Database:
         self.listeners: list[Callable[[set[str]], None]] = []
         self.writer: Engine
         self.reader: Engine
-        # SQLite has one writer: queue this process's writers here rather than in SQLite's busy
-        # handler, which sleeps in growing steps (up to 100 ms) and so wrecks tail latency.
-        self._write_lock = threading.Lock()
+        # SQLite has one writer: this process's writers queue here (see `write`) rather than in
+        # SQLite's busy handler, which sleeps in growing steps (up to 100 ms): tail latency.
         # PostgreSQL: at most this many write transactions of this process at once. Serializable
         # transactions that run together abort each other more often the more of them there
         # are (measured: 16 at once retried 70 % of writes; one per worker, about none), and
         # one process cannot run more Python than one core anyway: workers are the scale-out.
-        self._write_slots = threading.BoundedSemaphore(max(1, write_slots))
+        # SQLite has one writer, so one at a time. Writers that wait are batched (see `write`).
+        self._slots = max(1, write_slots) if self.postgres else 1
+        self._turn = threading.Condition()
+        self._queue: list[_Unit] = []
+        self._leaders = 0
+        # Committed write transactions and the writes they carried (writes/commit = batching).
+        self.commits = 0
+        self.committed_writes = 0
         self._file_lock: _FileLock | None = None
         # The index levels the last transaction read (they only grow): work that depends on them
         # can be done before a write transaction and checked against them inside it.
@@ -147,34 +207,123 @@ class Database:
             self._file_lock.close()
 
     def write(self, fn: Callable[[Tx], T], isolation: str | None = None) -> T:
-        """Run `fn` in a write transaction; on PostgreSQL retry serialization failures."""
-        engine = self.writer
+        """Run `fn` in a write transaction and return its result once that has committed.
+
+        Writes that queue up while another is running are run together, in one transaction
+        with a savepoint each (group commit): each sees the ones before it, one that fails is
+        rolled back to its savepoint alone, and the batch costs one commit (one fsync) instead
+        of one each. No result is returned before its batch has committed."""
+        unit = _Unit(fn)
+        if isolation and self.postgres:  # (SQLite has one isolation: serializable)
+            self._lead([unit], isolation)
+            return cast(T, unit.outcome())
+        with self._turn:
+            self._queue.append(unit)
+        while True:  # lead batches (oldest writes first) until this one has been run
+            with self._turn:
+                while not unit.done and (unit.taken or self._leaders >= self._slots):
+                    self._turn.wait()
+                if unit.done:
+                    return cast(T, unit.outcome())
+                batch = self._take()
+            try:
+                self._lead(batch)
+            finally:
+                with self._turn:
+                    self._leaders -= 1
+                    self._turn.notify_all()
+
+    def _take(self) -> list[_Unit]:
+        """Lead the next batch: the queued units, oldest first (the caller holds `_turn`)."""
+        self._leaders += 1
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        for u in batch:
+            u.taken = True
+        return batch
+
+    def _lead(self, batch: list[_Unit], isolation: str | None = None) -> None:
+        """Run a batch to its end: every unit is done afterwards, with its value or error."""
+        try:
+            self._run_batch(batch, isolation)
+        except BaseException as err:
+            for u in batch:
+                u.fail(err)
+
+    def _run_batch(self, batch: list[_Unit], isolation: str | None = None) -> None:
+        """One transaction for the batch: on SQLite holding the write lock, on PostgreSQL
+        retrying the whole batch on serialization failures."""
         if not self.postgres:
-            with self._write_lock:
-                if self._file_lock is None:
-                    return self._attempt(engine, fn)
-                with self._file_lock.held():
-                    return self._attempt(engine, fn)
+            if self._file_lock is None:
+                return self._attempt(self.writer, batch)
+            with self._file_lock.held():
+                return self._attempt(self.writer, batch)
+        engine = self.writer
         if isolation:
             engine = self.plain.execution_options(isolation_level=isolation)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                with self._write_slots:
-                    return self._attempt(engine, fn)
+                return self._attempt(engine, batch)
             except sa.exc.DBAPIError as err:
                 if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
                     raise
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
-        raise AssertionError("unreachable")
 
-    def _attempt(self, engine: Engine, fn: Callable[[Tx], T]) -> T:
+    def _attempt(self, engine: Engine, batch: list[_Unit]) -> None:
+        """One try at a batch. A lone unit runs without a savepoint: its error is the batch's."""
+        notify: set[str] = set()
+        hooks: list[Callable[[], None]] = []
+        deferred: list[tuple[Any, dict[str, Any]]] = []
+        results: list[tuple[_Unit, bool, Any]] = []
+        shared: dict[str, Any] = {}
         with engine.connect() as conn, conn.begin():
-            tx = Tx(conn, self)
-            result = fn(tx)
-        self._announce(tx.notify)
-        return result
+            for unit in batch:
+                tx = Tx(conn, self, shared)
+                if len(batch) == 1:
+                    results.append((unit, True, unit.fn(tx)))
+                    notify |= tx.notify
+                    hooks += tx.after_commit
+                    deferred += tx.deferred
+                    continue
+                savepoint = conn.begin_nested()
+                try:
+                    value = unit.fn(tx)
+                except Exception as err:
+                    if self.postgres and isinstance(err, sa.exc.DBAPIError) and _is_retryable(err):
+                        raise  # the whole transaction is doomed: the batch is retried
+                    savepoint.rollback()
+                    shared.clear()  # it may hold what the rolled-back write added
+                    results.append((unit, False, err))
+                else:
+                    savepoint.commit()
+                    results.append((unit, True, value))
+                    notify |= tx.notify
+                    hooks += tx.after_commit
+                    deferred += tx.deferred
+            self._flush(conn, deferred, notify)
+        self.commits += 1
+        self.committed_writes += sum(ok for _, ok, _ in results)
+        for unit, ok, value in results:  # committed: now, and only now, answer
+            unit.finish(ok, value)
+        _run_hooks(hooks)
+        self._announce(notify)
+
+    def _flush(
+        self, conn: Connection, deferred: list[tuple[Any, dict[str, Any]]], notify: set[str]
+    ) -> None:
+        """Write the batch's deferred rows (one executemany per statement, in order) and, on
+        PostgreSQL, queue a NOTIFY per party to wake other workers' streams at commit."""
+        by_statement: dict[Any, list[dict[str, Any]]] = {}
+        for stmt, row in deferred:
+            by_statement.setdefault(stmt, []).append(row)
+        for stmt, rows in by_statement.items():
+            conn.execute(stmt, rows)
+        if self.postgres:
+            for party in sorted(notify):
+                conn.execute(_NOTIFY, {"p": party})
 
     def read(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn` in a read transaction (its after-commit hooks are not run: on PostgreSQL a
+        read sees each statement's own snapshot, which is no ground to remember anything)."""
         with self.reader.connect() as conn, conn.begin():
             return fn(Tx(conn, self))
 

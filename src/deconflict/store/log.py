@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from deconflict.store.db import Tx
 from deconflict.store.schema import audit, events, idempotency
 
+_INSERT_EVENT = events.insert()
+_INSERT_AUDIT = audit.insert()
+
 
 def insert_event(tx: Tx, party_id: str, seq: int, type_: str, data: Any, now: float) -> None:
-    tx.execute(
-        events.insert().values(party_id=party_id, seq=seq, type=type_, data=data, created_at=now)
-    )
+    row = {"party_id": party_id, "seq": seq, "type": type_, "data": data, "created_at": now}
+    tx.defer(_INSERT_EVENT, row)
 
 
 def events_after(tx: Tx, party_id: str, seq: int, limit: int) -> Sequence[sa.Row[Any]]:
@@ -34,11 +36,14 @@ def count_events(tx: Tx) -> int:
 def insert_audit(
     tx: Tx, party_id: str | None, action: str, subject: str, data: Any, now: float
 ) -> None:
-    tx.execute(
-        audit.insert().values(
-            party_id=party_id, action=action, subject=subject, data=data, created_at=now
-        )
-    )
+    row = {
+        "party_id": party_id,
+        "action": action,
+        "subject": subject,
+        "data": data,
+        "created_at": now,
+    }
+    tx.defer(_INSERT_AUDIT, row)
 
 
 def unsequenced(tx: Tx, limit: int) -> Sequence[sa.Row[Any]]:

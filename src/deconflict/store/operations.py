@@ -18,8 +18,20 @@ LIVE = ("planned", "active")
 SELECT_LEVELS = sa.select(index_levels.c.ls, index_levels.c.lt)
 
 
+# Statements of the write path, built once: building one per call (`.values(**kw)`, `col ==
+# value`) costs more CPU than SQLite takes to run it.
+_INSERT_OPERATION = operations.insert()
+_INSERT_VOLUMES = volumes.insert()
+_GET_OPERATION = sa.select(operations).where(operations.c.id == sa.bindparam("op_id"))
+_VOLUMES_OF = (
+    sa.select(volumes.c.operation_id, volumes.c.json)
+    .where(volumes.c.operation_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(volumes.c.operation_id, volumes.c.idx)
+)
+
+
 def insert_operation(tx: Tx, **values: Any) -> None:
-    tx.execute(operations.insert().values(**values))
+    tx.execute(_INSERT_OPERATION, values)
 
 
 def update_operation(tx: Tx, op_id: str, **values: Any) -> None:
@@ -27,7 +39,7 @@ def update_operation(tx: Tx, op_id: str, **values: Any) -> None:
 
 
 def get_operation(tx: Tx, op_id: str) -> sa.Row[Any] | None:
-    return tx.execute(sa.select(operations).where(operations.c.id == op_id)).first()
+    return tx.execute(_GET_OPERATION, {"op_id": op_id}).first()
 
 
 def list_operations(
@@ -49,6 +61,7 @@ def replace_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Vol
 
 def insert_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Volume]]) -> None:
     """Store a new operation's volumes (Volume4D JSON beside its index key and filter columns)."""
+    keys = [volume_key(v) for _, v in vols]
     rows = [
         {
             "operation_id": op_id,
@@ -58,12 +71,12 @@ def insert_volumes(tx: Tx, op_id: str, vols: Sequence[tuple[dict[str, Any], Volu
             "t1": v.t1,
             "alt_lower": v.alt_lower_m,
             "alt_upper": v.alt_upper_m,
-            "cell_key": volume_key(v),
+            "cell_key": key,
         }
-        for i, (raw, v) in enumerate(vols)
+        for i, ((raw, v), key) in enumerate(zip(vols, keys, strict=True))
     ]
-    tx.execute(volumes.insert(), rows)
-    _add_levels(tx, {key_levels(volume_key(v)) for _, v in vols})
+    tx.execute(_INSERT_VOLUMES, rows)
+    _add_levels(tx, {key_levels(k) for k in keys})
 
 
 def _add_levels(tx: Tx, wanted: set[tuple[int, int]]) -> None:
@@ -77,9 +90,9 @@ def _add_levels(tx: Tx, wanted: set[tuple[int, int]]) -> None:
 def levels(tx: Tx) -> list[tuple[int, int]]:
     """The occupied index levels, read once per transaction (it must see every committed one:
     a candidate search that skipped a level could miss a conflict)."""
-    cached: list[tuple[int, int]] | None = tx.cache.get("levels")
+    cached: list[tuple[int, int]] | None = tx.shared.get("levels")
     if cached is None:
-        cached = tx.cache["levels"] = [(r.ls, r.lt) for r in tx.execute(SELECT_LEVELS)]
+        cached = tx.shared["levels"] = [(r.ls, r.lt) for r in tx.execute(SELECT_LEVELS)]
         tx.db.levels_seen = tuple(cached)
     return cached
 
@@ -101,13 +114,11 @@ def prepare_keys(
 
 def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Stored Volume4D JSON of each operation, in order."""
-    q = (
-        sa.select(volumes.c.operation_id, volumes.c.json)
-        .where(volumes.c.operation_id.in_(set(op_ids)))
-        .order_by(volumes.c.operation_id, volumes.c.idx)
-    )
+    ids = sorted(set(op_ids))
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in tx.execute(q):
+    if not ids:
+        return out
+    for r in tx.execute(_VOLUMES_OF, {"ids": ids}):
         out.setdefault(r.operation_id, []).append(r.json)
     return out
 

@@ -21,20 +21,27 @@ def party_by(tx: Tx, **where: str) -> sa.Row[Any] | None:
     return tx.execute(sa.select(parties).where(parties.c[col] == value)).first()
 
 
+_NAMES = sa.select(parties.c.id, parties.c.name).where(
+    parties.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+_NEXT_SEQ = (
+    parties.update()
+    .where(parties.c.id == sa.bindparam("party"))
+    .values(last_event_seq=parties.c.last_event_seq + 1)
+    .returning(parties.c.last_event_seq)
+)
+
+
 def party_names(tx: Tx, ids: Iterable[str]) -> dict[str, str]:
-    rows = tx.execute(sa.select(parties.c.id, parties.c.name).where(parties.c.id.in_(set(ids))))
-    return {r.id: r.name for r in rows}
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {r.id: r.name for r in tx.execute(_NAMES, {"ids": wanted})}
 
 
 def next_event_seq(tx: Tx, party_id: str) -> int:
     """Allocate the party's next event number; the row lock orders concurrent writers."""
-    stmt = (
-        parties.update()
-        .where(parties.c.id == party_id)
-        .values(last_event_seq=parties.c.last_event_seq + 1)
-        .returning(parties.c.last_event_seq)
-    )
-    return int(tx.execute(stmt).scalar_one())
+    return int(tx.execute(_NEXT_SEQ, {"party": party_id}).scalar_one())
 
 
 def last_event_seq(tx: Tx, party_id: str) -> int:
