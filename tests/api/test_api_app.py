@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
+from app_client import party_headers
 from fastapi.testclient import TestClient
 from samples import circle
-
-from deconflict.api import create_app
-from deconflict.config import Config
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Config(db_url=f"sqlite:///{tmp_path / 'api.db'}", admin_key="adm"))
-    with TestClient(app) as c:
-        yield c
-
-
-def key(client: TestClient, name: str) -> dict[str, str]:
-    r = client.post("/v1/parties", json={"name": name}, headers={"Authorization": "Bearer adm"})
-    assert r.status_code == 201
-    return {"Authorization": f"Bearer {r.json()['api_key']}"}
 
 
 def test_openapi_documents_every_area(client: TestClient) -> None:
@@ -45,7 +26,7 @@ def test_openapi_documents_every_area(client: TestClient) -> None:
 
 
 def test_only_the_admin_creates_parties(client: TestClient) -> None:
-    north = key(client, "North")
+    north = party_headers(client, "North")
     r = client.post("/v1/parties", json={"name": "X"}, headers=north)
     assert r.status_code == 403 and r.json()["error"]["code"] == "admin_only"
     dup = client.post(
@@ -56,7 +37,7 @@ def test_only_the_admin_creates_parties(client: TestClient) -> None:
 
 
 def test_errors_name_the_field(client: TestClient) -> None:
-    north = key(client, "North")
+    north = party_headers(client, "North")
     vol = circle()
     vol["volume"]["altitude_lower"]["value"] = 5000
     r = client.post("/v1/operations", json={"kind": "flight", "volumes": [vol]}, headers=north)
@@ -74,7 +55,7 @@ def test_errors_name_the_field(client: TestClient) -> None:
 
 
 def test_get_answers_with_an_etag_and_delete_cancels(client: TestClient) -> None:
-    north = key(client, "North")
+    north = party_headers(client, "North")
     made = client.post(
         "/v1/operations", json={"kind": "flight", "volumes": [circle()]}, headers=north
     ).json()["operation"]

@@ -3,24 +3,17 @@ and neither writes anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from app_client import party_headers
 from fastapi.testclient import TestClient
 from samples import circle
 
-from deconflict.api import create_app
-from deconflict.config import Config
-
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Config(db_url=f"sqlite:///{tmp_path / 'api.db'}", admin_key="adm"))
-    with TestClient(app) as c:
-        r = c.post("/v1/parties", json={"name": "North"}, headers={"Authorization": "Bearer adm"})
-        c.headers["Authorization"] = f"Bearer {r.json()['api_key']}"
-        yield c
+def client(client: TestClient) -> TestClient:
+    """The app's client, signed in as a new party."""
+    client.headers.update(party_headers(client, "North"))
+    return client
 
 
 def test_a_change_without_if_match_is_refused_and_writes_nothing(client: TestClient) -> None:

@@ -4,29 +4,11 @@ server's timings, and the route is documented with its response model."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
+from app_client import party_headers
 from fastapi.testclient import TestClient
-
-from deconflict.api import create_app
-from deconflict.config import Config
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(Config(db_url=f"sqlite:///{tmp_path / 'api.db'}", admin_key="adm"))
-    with TestClient(app) as c:
-        yield c
-
-
-def key(client: TestClient, name: str) -> dict[str, str]:
-    r = client.post("/v1/parties", json={"name": name}, headers={"Authorization": "Bearer adm"})
-    assert r.status_code == 201
-    return {"Authorization": f"Bearer {r.json()['api_key']}"}
 
 
 def rfc3339(t: datetime) -> str:
@@ -65,7 +47,7 @@ def around_now(lat: float, radius: float) -> dict[str, Any]:
 
 
 def test_current_alerts_answer_as_they_were_told(client: TestClient) -> None:
-    north, south, west = key(client, "North"), key(client, "South"), key(client, "West")
+    north, south, west = (party_headers(client, n) for n in ("North", "South", "West"))
     r = client.get("/v1/tracks/alerts", headers=north)
     assert r.status_code == 200, r.text
     assert r.json()["items"] == [] and (r.json()["stale_s"], r.json()["realert_s"]) == (60, 15)

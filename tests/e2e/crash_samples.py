@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import ADMIN, free_port
+from live_server import ADMIN, free_port
 from samples import FAR, circle
 
 

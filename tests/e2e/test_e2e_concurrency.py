@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN, Server
+from live_server import ADMIN, Server
 from pg import postgres
 from samples import circle
 

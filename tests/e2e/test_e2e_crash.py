@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN
 from crash_samples import (
     Call,
     Event,
@@ -35,6 +34,7 @@ from crash_samples import (
     read_events,
     run_load,
 )
+from live_server import ADMIN
 from pg import postgres
 
 from deconflict.engine import Kind, Operation, Rules, State, conflicts_between

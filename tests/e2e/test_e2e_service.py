@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from conftest import ADMIN, Server
+from live_server import ADMIN, Server
 from samples import FAR, circle
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from conftest import ADMIN, Server
+from live_server import ADMIN, Server
 
 LATENCY_LIMIT_S = 1.0
 

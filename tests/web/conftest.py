@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 from console_helpers import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Server
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+
+# Assertions wait for the console this long (Playwright's 5 s default is short on 2 shared
+# cores running the rest of the suite: a live update can take seconds there).
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

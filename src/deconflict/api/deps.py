@@ -5,33 +5,42 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconflict.errors import InvalidVolume, PreconditionRequired
 from deconflict.service import Principal, Service
 from deconflict.service.paging import fingerprint
-from deconflict.service.parties import authenticate
+from deconflict.service.parties import authenticate, known
 
 bearer = HTTPBearer(auto_error=False, description="the party's API key")
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """The app's service. `async` although it awaits nothing: FastAPI runs a plain `def`
+    dependency in the thread pool, a hand-off that costs more than this look-up."""
     svc: Service = request.app.state.service
     return svc
 
 
-def principal(
-    request: Request,
+Svc = Annotated[Service, Depends(service)]
+
+
+async def principal(
+    svc: Svc,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     access_token: Annotated[
         str | None, Query(description="the API key, for EventSource (no headers)")
     ] = None,
 ) -> Principal:
+    """The caller: a key seen lately is known without I/O; any other is looked up in the
+    database, in the thread pool (never on the event loop)."""
     key = creds.credentials if creds else access_token
-    return authenticate(service(request), key)
+    who = known(svc, key)
+    return who if who is not None else await run_in_threadpool(authenticate, svc, key)
 
 
-def if_match(
+async def if_match(
     value: Annotated[
         str | None,
         Header(alias="If-Match", description="the version the change is based on (required)"),
@@ -53,11 +62,13 @@ IdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="retries return the first answer"),
 ]
-Svc = Annotated[Service, Depends(service)]
 Who = Annotated[Principal, Depends(principal)]
 IfMatch = Annotated[int, Depends(if_match)]
 
 
-def request_print(request: Request, body: Any) -> str:
+def request_print(request: Request, body: Any, idem: str | None) -> str:
+    """What a retry with the same Idempotency-Key must match; "" without a key (unused)."""
+    if not idem:
+        return ""
     dumped = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
     return fingerprint(request.method, request.url.path, dumped)

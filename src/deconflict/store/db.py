@@ -182,6 +182,7 @@ class Database:
         # Committed write transactions and the writes they carried (writes/commit = batching).
         self.commits = 0
         self.committed_writes = 0
+        self.retries = 0  # PostgreSQL batches rerun after a serialization failure
         self._file_lock: _FileLock | None = None
         # The index levels the last transaction read (they only grow): work that depends on them
         # can be done before a write transaction and checked against them inside it.
@@ -266,6 +267,7 @@ class Database:
             except sa.exc.DBAPIError as err:
                 if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
                     raise
+                self.retries += 1
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
 
     def _attempt(self, engine: Engine, batch: list[_Unit]) -> None:

@@ -51,5 +51,5 @@ def post_message(
     conflict_id: str, body: MessageIn, request: Request, svc: Svc, who: Who, idem: IdemKey = None
 ) -> dict[str, Any]:
     return conflicts.post_message(
-        svc, who, conflict_id, body.body, idem, request_print(request, body)
+        svc, who, conflict_id, body.body, idem, request_print(request, body, idem)
     )

@@ -43,7 +43,7 @@ def create_operation(
     )
     # The hot write path: the service's answer already has the documented shape (the schema
     # tests check it), so it is sent as is rather than validated again field by field.
-    return JSONResponse(ops.create(svc, who, draft, idem, request_print(request, body)), 201)
+    return JSONResponse(ops.create(svc, who, draft, idem, request_print(request, body, idem)), 201)
 
 
 @router.get("/operations", response_model=Page[OperationOut])

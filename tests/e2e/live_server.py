@@ -1,0 +1,63 @@
+"""A real `deconflict serve` on loopback for end-to-end tests (fixtures in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+ADMIN = "e2e-admin-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, db: str, workers: int = 1, **env: str) -> None:
+        self.db, self.port = db, free_port()
+        self.clients: list[httpx.Client] = []
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {**os.environ, "DECONFLICT_ADMIN_KEY": ADMIN, **env}
+        cmd = [
+            sys.executable,
+            "-m",
+            "deconflict.cli",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        for c in self.clients:
+            c.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
