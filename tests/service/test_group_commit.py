@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pg import postgres
+from psycopg.errors import SerializationFailure
 from samples import circle
 
 from deconflict.engine import key_levels, volume_key
 from deconflict.geometry import parse_volumes, volume_to_json
 from deconflict.store import Database, Tx, migrate
+from deconflict.store.db import SHARED_ATTEMPTS
 from deconflict.store.operations import insert_operation, insert_volumes, levels
 from deconflict.store.parties import insert_party
 from deconflict.store.schema import meta
@@ -175,3 +178,35 @@ def test_a_level_added_by_a_rolled_back_write_is_still_recorded_by_the_next(
     answers = queue_behind_a_blocker(db, [store_op("a", True), store_op("b", False)])
     assert isinstance(answers[0], LookupError) and answers[1] is None
     assert level in db.read(levels)
+
+
+@pytest.fixture
+def pg_db() -> Iterator[Database]:
+    for url in postgres():
+        database = Database(url)
+        migrate(database)
+        yield database
+        database.dispose()
+
+
+@pytest.mark.postgres
+def test_a_write_that_keeps_being_aborted_runs_alone_and_lands(pg_db: Database) -> None:
+    """PostgreSQL: a batch aborted by serialization failures is retried; after SHARED_ATTEMPTS
+    tries it waits to hold the write gate alone, so no concurrent write can abort it again."""
+    held: list[list[str]] = []
+
+    def unit(tx: Tx) -> str:
+        held.append(list(tx.execute(HELD_ADVISORY).scalars()))
+        if len(held) <= SHARED_ATTEMPTS:
+            raise sa.exc.OperationalError("forced", {}, SerializationFailure("forced"))
+        return "landed"
+
+    retries = pg_db.retries
+    assert pg_db.write(unit) == "landed"
+    assert held == [["ShareLock"]] * SHARED_ATTEMPTS + [["ExclusiveLock"]]
+    assert pg_db.retries - retries == SHARED_ATTEMPTS
+
+
+HELD_ADVISORY = sa.text(
+    "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +34,7 @@ SLACK = 1.02
 SLACK_M = 1_000.0
 _CELL_BITS, _TIME_BITS = 12, 20
 _TIME_MASK = (1 << _TIME_BITS) - 1
+_CELL_MASK = (1 << _CELL_BITS) - 1
 _SIZES = np.array(SPACE_LEVELS_M)
 _SPANS = np.array(TIME_LEVELS_S)
 
@@ -100,15 +102,130 @@ def slices(starts: IntArray, stops: IntArray) -> IntArray:
     return out
 
 
+# The sphere every key's centre lies on, 1 m thick each way: squared outer and inner radii.
+_OUTER2 = (EARTH_M + 1.0) ** 2
+_INNER2 = (EARTH_M - 1.0) ** 2
+# The sum of three squares is rounded twice, in an order NumPy's einsum picks per platform: a
+# distance this close to the reach (relative) could fall either way, so it is left to einsum.
+_TIE = 1e-12
+# Up to this many columns, plain Python beats NumPy's per-call cost: for cells, and for keys
+# (where NumPy would also join cells with time buckets and expand ranges).
+_SCALAR_COLUMNS = 48
+_SCALAR_KEY_COLUMNS = 128
+_PY_KEYS = 128  # up to this many keys (with repeats), a Python set sorts them faster
+# Where x, y and z sit in a key (see `_cell_bits`).
+_CODE_SHIFTS = np.array([_TIME_BITS + 2 * _CELL_BITS, _TIME_BITS + _CELL_BITS, _TIME_BITS])
+
+
 def _shell_cells(
-    xyz: FloatArray, reach_m: FloatArray, spaces: IntArray
+    xyz: FloatArray,
+    reach_m: FloatArray,
+    spaces: IntArray,
+    max_scalar_columns: int = _SCALAR_COLUMNS,
 ) -> tuple[IntArray, IntArray]:
     """Cells (n, 3) within reach of each query centre `xyz[q]` that touch the sphere (where
     every key's centre is), for each space level in `spaces`, with their row q * S + s
     (S = len(spaces)); rows come out sorted.
 
     Walks columns along the two minor axes of each centre and keeps, per column, only the cells
-    the sphere crosses along the major axis: ~(reach / size)^2 cells instead of the cube."""
+    the sphere crosses along the major axis: ~(reach / size)^2 cells instead of the cube.
+    Up to `max_scalar_columns` columns in all, plain Python does it faster than NumPy calls;
+    two ways, one answer (see each)."""
+    if max_scalar_columns:
+        per_row = _shell_cells_scalar(xyz, reach_m, spaces.tolist(), max_scalar_columns)
+        if per_row is not None:
+            codes = np.array([c for codes in per_row for c in codes], dtype=np.int64)
+            cells = ((codes[:, None] >> _CODE_SHIFTS) & _CELL_MASK) - (1 << (_CELL_BITS - 1))
+            rows = np.arange(len(per_row)).repeat([len(codes) for codes in per_row])
+            return cells, rows
+    return _shell_cells_runs(xyz, reach_m, spaces)
+
+
+def _shell_cells_scalar(
+    xyz: FloatArray, reach_m: FloatArray, spaces: Sequence[int], max_columns: int
+) -> list[list[int]] | None:
+    """`_shell_cells_runs` in plain Python floats, for the fewest columns (a write's look-up):
+    below a few dozen columns, NumPy's per-call cost outweighs the arithmetic. Each row's
+    cells come as their key bits (`_cell_bits` of the offset cell, shifted past the time
+    bucket), in the same order.
+
+    Every value goes through the same IEEE operations (+ - * / floor sqrt, and comparisons
+    for min and max: ties and signed zeros aside, which squares and floors erase), so the
+    cells are identical; only the final sum of three squares may round differently from
+    einsum's, so a cell within a relative `_TIE` of the reach gives up (None), as does more
+    than `max_columns` columns in all."""
+    rows = []
+    columns = 0
+    for c, r in zip(xyz.tolist(), reach_m.tolist(), strict=True):
+        order = sorted(range(3), key=lambda d: -abs(c[d]))  # major axis first, stable
+        pc = [c[d] for d in order]
+        for ls in spaces:
+            size = SPACE_LEVELS_M[ls]
+            reach = (r + size / 2) * SLACK + SLACK_M
+            lo = [math.floor((x - reach) / size) for x in pc]
+            hi = [math.floor((x + reach) / size) for x in pc]
+            columns += (hi[1] - lo[1] + 1) * (hi[2] - lo[2] + 1)
+            rows.append((order, pc, size, reach, lo, hi))
+    if columns > max_columns:
+        return None
+    off = 1 << (_CELL_BITS - 1)
+    out: list[list[int]] = []
+    for order, pc, size, reach, lo, hi in rows:
+        # x, y and z's places in the key, for the major and the two minor axes.
+        major, a, b = (_TIME_BITS + (2 - d) * _CELL_BITS for d in order)
+        # Per minor axis and column: the column's key bits, its nearest and farthest squared
+        # distance from the major axis, and the squared distance from the centre along that
+        # axis (the cell test's term).
+        minor = []
+        for axis, shift in ((1, a), (2, b)):
+            x, cols = pc[axis], []
+            for k in range(lo[axis], hi[axis] + 1):
+                e0, e1 = k * size, (k + 1) * size
+                sq0, sq1 = e0 * e0, e1 * e1
+                t, u = e0 - x, x - e0 - size
+                t = t if t > u else u
+                t = t if t > 0.0 else 0.0
+                near = 0.0 if e0 * e1 <= 0 else (sq0 if sq0 < sq1 else sq1)
+                cols.append(((k + off) << shift, near, sq0 if sq0 > sq1 else sq1, t * t))
+            minor.append(cols)
+        x0, positive, lo0, hi0 = pc[0], pc[0] >= 0, lo[0], hi[0]
+        keep2 = reach * reach * (1 - _TIE)
+        drop2 = reach * reach * (1 + _TIE)
+        codes: list[int] = []
+        for code_a, near_a, far_a, ta2 in minor[0]:
+            for code_b, near_b, far_b, tb2 in minor[1]:
+                near2 = near_a + near_b
+                side2 = ta2 + tb2
+                if not near2 <= _OUTER2 or side2 > drop2:  # no cell of this column is kept
+                    continue
+                top = math.sqrt(_OUTER2 - near2)
+                low2 = _INNER2 - (far_a + far_b)
+                if low2 > 0:  # the sphere lies on the centre's side only
+                    bottom = math.sqrt(low2)
+                    d0, d1 = (bottom, top) if positive else (-top, -bottom)
+                else:
+                    d0, d1 = -top, top
+                first, last = math.floor(d0 / size), math.floor(d1 / size)
+                column = code_a | code_b
+                for k in range(first if first > lo0 else lo0, (last if last < hi0 else hi0) + 1):
+                    e0 = k * size
+                    t, u = e0 - x0, x0 - e0 - size
+                    t = t if t > u else u
+                    d2 = side2 + t * t if t > 0.0 else side2
+                    if d2 > keep2:
+                        if d2 <= drop2:
+                            return None
+                        continue
+                    codes.append(column | (k + off) << major)
+        out.append(codes)
+    return out
+
+
+def _shell_cells_runs(
+    xyz: FloatArray, reach_m: FloatArray, spaces: IntArray
+) -> tuple[IntArray, IntArray]:
+    """`_shell_cells` for any reach: each row's columns, and the cells along each column,
+    as ragged runs."""
     n_q, n_s = len(xyz), len(spaces)
     size = np.tile(_SIZES[spaces], n_q)
     centre = np.repeat(xyz, n_s, axis=0)
@@ -162,11 +279,13 @@ def _bucket_ranges(b0: int, b1: int) -> list[tuple[int, int]]:
 
 
 def _bucket_rows(
-    pairs: IntArray, t0: FloatArray, t1: FloatArray
+    pairs: IntArray, t0: FloatArray, t1: FloatArray, span: FloatArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray]:
     """(q * P + pair, first bucket, last bucket) rows: the buckets a stored window overlapping
-    [t0[q], t1[q]) can start in, per query and level pair (one row each unless they wrap)."""
-    span = _SPANS[pairs[:, 1]]
+    [t0[q], t1[q]) can start in, per query and level pair (one row each unless they wrap).
+    `span` is the pairs' bucket length, when the caller has it already."""
+    if span is None:
+        span = _SPANS[pairs[:, 1]]
     # A stored window starts in its bucket and lasts at most one bucket.
     b0 = (np.floor((t0[:, None] - TIME_ORIGIN) / span).astype(np.int64) - 1).ravel()
     b1 = np.floor((t1[:, None] - TIME_ORIGIN) / span).astype(np.int64).ravel()
@@ -251,6 +370,38 @@ def _cell_bits(c: IntArray) -> IntArray:
     return out
 
 
+class _Plan:
+    """What a set of level pairs asks of every look-up, worked out once per set."""
+
+    def __init__(self, lv: tuple[tuple[int, int], ...]) -> None:
+        spaces = sorted({ls for ls, _ in lv})
+        self.n_pairs, self.n_spaces = len(lv), len(spaces)
+        self.pairs = np.array(lv, dtype=np.int64).reshape(-1, 2)
+        self.spaces = np.array(spaces, dtype=np.int64)
+        self.span = _SPANS[self.pairs[:, 1]]
+        # Per pair: its space level's place in `spaces`, and the key's level bits.
+        self.pair_space = np.array([spaces.index(ls) for ls, _ in lv], dtype=np.int64)
+        shift = 3 * _CELL_BITS + _TIME_BITS
+        self.pair_base = np.array([((ls << 3) | lt) << shift for ls, lt in lv], dtype=np.int64)
+        self.space_list = spaces
+        # Per space level: (level bits, bucket length) of each of its pairs.
+        self.by_space = [
+            [(((ls << 3) | lt) << shift, TIME_LEVELS_S[lt]) for ls, lt in lv if ls == s]
+            for s in spaces
+        ]
+        for a in (self.pairs, self.spaces, self.span, self.pair_space, self.pair_base):
+            a.flags.writeable = False  # shared by every look-up at these levels
+
+
+@lru_cache(maxsize=256)
+def _plan(lv: tuple[tuple[int, int], ...]) -> _Plan:
+    return _Plan(lv)
+
+
+def _sorted_levels(levels: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted({(int(ls), int(lt)) for ls, lt in levels}))
+
+
 def many_key_ranges(
     vs: Sequence[Volume],
     margin_m: float,
@@ -259,32 +410,40 @@ def many_key_ranges(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """`key_ranges` of many volumes at once: (lo, hi, index into `vs`) arrays, vectorised across
     volumes as well as levels; cells `occupancy` knows to be empty are left out."""
-    pairs = np.array(sorted(set(levels)), dtype=np.int64).reshape(-1, 2)
-    empty = np.empty(0, dtype=np.int64)
-    if len(pairs) == 0 or not vs:
+    lv = _sorted_levels(levels)
+    if not lv or not vs:
+        empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
     lat, lng, radius = caps([v.footprint for v in vs])
     xyz = ecef_unit(lat, lng) * EARTH_M
-    reach = radius + margin_m
-    spaces = np.unique(pairs[:, 0])
-    cells, cell_row = _shell_cells(xyz, reach, spaces)
+    return _key_ranges(_plan(lv), vs, xyz, radius + margin_m, occupancy)
+
+
+def _key_ranges(
+    plan: _Plan,
+    vs: Sequence[Volume],
+    xyz: FloatArray,
+    reach: FloatArray,
+    occupancy: Occupancy | None = None,
+    max_scalar_columns: int = _SCALAR_COLUMNS,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """`many_key_ranges` once the caps' centres `xyz` and reaches are known."""
+    cells, cell_row = _shell_cells(xyz, reach, plan.spaces, max_scalar_columns)
     c = cells + (1 << (_CELL_BITS - 1))
     if occupancy is not None:
-        keep = occupancy.occupied(spaces[cell_row % len(spaces)], c)
+        keep = occupancy.occupied(plan.spaces[cell_row % plan.n_spaces], c)
         c, cell_row = c[keep], cell_row[keep]
     code = _cell_bits(c) << _TIME_BITS
-    t0 = np.array([v.t0 for v in vs])
-    t1 = np.array([v.t1 for v in vs])
-    qp, blo, bhi = _bucket_rows(pairs, t0, t1)
-    q, p = qp // len(pairs), qp % len(pairs)
+    t = np.array([(v.t0, v.t1) for v in vs], dtype=np.float64)
+    qp, blo, bhi = _bucket_rows(plan.pairs, t[:, 0], t[:, 1], plan.span)
+    q, p = np.divmod(qp, plan.n_pairs)
     # Join each bucket row with the cells of its query and space level (a contiguous run).
-    want = q * len(spaces) + np.searchsorted(spaces, pairs[p, 0])
+    want = q * plan.n_spaces + plan.pair_space[p]
     first = np.searchsorted(cell_row, want)
     last = np.searchsorted(cell_row, want, side="right")
     cell = slices(first, last)
-    r = np.repeat(np.arange(len(qp)), last - first)
-    base = ((pairs[p, 0] << 3) | pairs[p, 1]) << (3 * _CELL_BITS + _TIME_BITS)
-    head = base[r] | code[cell]
+    r = np.arange(len(qp)).repeat(last - first)
+    head = plan.pair_base[p][r] | code[cell]
     return head | blo[r], head | bhi[r], q[r]
 
 
@@ -405,3 +564,64 @@ def query_key_ranges(
         else:
             ranges.append((lo, hi))
     return ranges
+
+
+def sorted_query_keys(
+    vs: Sequence[Volume], margin_m: float, levels: Iterable[tuple[int, int]]
+) -> list[int]:
+    """Every key under which a volume within `margin_m` of any of `vs`, overlapping it in time,
+    is kept, sorted and each once: `sorted({k for v in vs for k in query_keys(v, ...)})`, the
+    same ints, for a write's look-up, in one pass over all the volumes (`levels` is read once).
+
+    Up to `_SCALAR_KEY_COLUMNS` columns (the usual write: a few cells at a few levels), the
+    cells come from plain Python, and so do the keys when they are few; beyond, from one
+    vectorised `many_key_ranges` pass."""
+    lv = _sorted_levels(levels)
+    if not lv or not vs:
+        return []
+    plan = _plan(lv)
+    lat, lng, radius = caps([v.footprint for v in vs])
+    xyz = ecef_unit(lat, lng) * EARTH_M
+    reach = radius + margin_m
+    found = _shell_cells_scalar(xyz, reach, plan.space_list, _SCALAR_KEY_COLUMNS)
+    if found is None:
+        los, his, _ = _key_ranges(plan, vs, xyz, reach, max_scalar_columns=0)
+        n = his - los + 1  # ranges are never empty
+        start = np.cumsum(n) - n
+        return _sorted_unique([los.repeat(n) + (np.arange(int(n.sum())) - start.repeat(n))])
+    # Per (query, space level) row: the key bits other than the cell's, for each level pair and
+    # time bucket (the three fields are disjoint, so a key is their bitwise or).
+    tails: list[list[int]] = []
+    for v in vs:
+        for pairs in plan.by_space:
+            tail: list[int] = []
+            for base, span in pairs:
+                b0 = math.floor((v.t0 - TIME_ORIGIN) / span) - 1
+                b1 = math.floor((v.t1 - TIME_ORIGIN) / span)
+                for lo, hi in _bucket_ranges(b0, b1):
+                    tail.extend(range(base | lo, (base | hi) + 1))
+            tails.append(tail)
+    if sum(len(codes) * len(tail) for codes, tail in zip(found, tails, strict=True)) > _PY_KEYS:
+        # More keys (longer windows, larger margins): NumPy sorts them faster than Python.
+        return _sorted_unique(
+            [
+                (np.array(codes, dtype=np.int64)[:, None] | np.array(tail, dtype=np.int64)).ravel()
+                for codes, tail in zip(found, tails, strict=True)
+            ]
+        )
+    keys: set[int] = set()
+    for codes, tail in zip(found, tails, strict=True):
+        for bits in tail:
+            keys.update(map(bits.__or__, codes))
+    return sorted(keys)
+
+
+def _sorted_unique(parts: list[IntArray]) -> list[int]:
+    """The distinct values of `parts`, sorted, as Python ints (sort and compare neighbours:
+    np.unique hashes first, several times slower on a few thousand keys)."""
+    every = np.concatenate([np.empty(0, dtype=np.int64), *parts])
+    every.sort()
+    keep = np.ones(len(every), dtype=np.bool_)
+    keep[1:] = every[1:] != every[:-1]
+    out: list[int] = every[keep].tolist()
+    return out

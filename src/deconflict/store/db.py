@@ -25,6 +25,15 @@ MAX_BATCH = 64
 # Wakes other workers' event streams (api.hub listens); delivered when the transaction commits.
 EVENTS_CHANNEL = "deconflict_events"
 _NOTIFY = sa.text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :p)")
+# PostgreSQL's write gate, a transaction-level advisory lock: every serializable write batch
+# holds it shared, except one that failed SHARED_ATTEMPTS times, which waits to hold it alone
+# (new shared requests queue behind it) and so cannot be aborted by a concurrent write again.
+GATE_KEY = 0x64636F6E  # "dcon"
+SHARED_ATTEMPTS = 4
+_GATE = {
+    "shared": sa.text(f"SELECT pg_advisory_xact_lock_shared({GATE_KEY})"),
+    "alone": sa.text(f"SELECT pg_advisory_xact_lock({GATE_KEY})"),
+}
 # SQLSTATEs worth a retry: serialization failure, deadlock.
 RETRY_SQLSTATES = {"40001", "40P01"}
 
@@ -258,26 +267,32 @@ class Database:
                 return self._attempt(self.writer, batch)
             with self._file_lock.held():
                 return self._attempt(self.writer, batch)
-        engine = self.writer
-        if isolation:
-            engine = self.plain.execution_options(isolation_level=isolation)
+        engine, gate = self.writer, True
+        if isolation:  # (the audit sequencer: not serializable, and under its own lock)
+            engine, gate = self.plain.execution_options(isolation_level=isolation), False
         for attempt in range(MAX_ATTEMPTS):
+            # Writes in one busy area can keep aborting a batch: after a few tries it runs
+            # alone (exclusive gate), so every write eventually lands.
+            mode = None if not gate else "alone" if attempt >= SHARED_ATTEMPTS else "shared"
             try:
-                return self._attempt(engine, batch)
+                return self._attempt(engine, batch, mode)
             except sa.exc.DBAPIError as err:
                 if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
                     raise
                 self.retries += 1
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
 
-    def _attempt(self, engine: Engine, batch: list[_Unit]) -> None:
-        """One try at a batch. A lone unit runs without a savepoint: its error is the batch's."""
+    def _attempt(self, engine: Engine, batch: list[_Unit], gate: str | None = None) -> None:
+        """One try at a batch. A lone unit runs without a savepoint: its error is the batch's.
+        `gate` ("shared" or "alone") takes PostgreSQL's write gate first."""
         notify: set[str] = set()
         hooks: list[Callable[[], None]] = []
         deferred: list[tuple[Any, dict[str, Any]]] = []
         results: list[tuple[_Unit, bool, Any]] = []
         shared: dict[str, Any] = {}
         with engine.connect() as conn, conn.begin():
+            if gate is not None:
+                conn.execute(_GATE[gate])
             for unit in batch:
                 tx = Tx(conn, self, shared)
                 if len(batch) == 1:

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from deconflict.engine import key_levels, query_keys, volume_key
+from deconflict.engine import key_levels, volume_key
+from deconflict.engine.index import sorted_query_keys
 from deconflict.geometry import Volume
 from deconflict.store.db import Tx
 from deconflict.store.schema import index_levels, operations, volumes
@@ -101,7 +102,7 @@ def query_key_set(
     vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]]
 ) -> list[int]:
     """The index keys a candidate search for `vols` reads, at levels `lv` (pure)."""
-    return sorted({k for v in vols for k in query_keys(v, margin_m, list(lv))})
+    return sorted_query_keys(vols, margin_m, lv)
 
 
 def prepare_keys(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,12 +40,24 @@ class StoreGauges:
     def __init__(self, svc: Service) -> None:
         self.svc = svc
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         g = events.gauges(self.svc)
         yield GaugeMetricFamily(
             "deconflict_conflicts_open", "Conflicts not resolved", value=g["conflicts_open"]
         )
         yield GaugeMetricFamily("deconflict_events_stored", "Events stored", value=g["events"])
+        db = self.svc.db  # this worker's write path (group commit; PostgreSQL retries)
+        yield CounterMetricFamily(
+            "deconflict_write_commits", "Write transactions committed", value=db.commits
+        )
+        yield CounterMetricFamily(
+            "deconflict_writes_committed", "Writes committed (several per commit when queued)",
+            value=db.committed_writes,
+        )  # fmt: skip
+        yield CounterMetricFamily(
+            "deconflict_write_retries", "Write batches rerun after a serialization failure",
+            value=db.retries,
+        )  # fmt: skip
 
 
 class Measure:
