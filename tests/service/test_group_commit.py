@@ -16,11 +16,12 @@ from samples import circle
 
 from deconflict.engine import key_levels, volume_key
 from deconflict.geometry import parse_volumes, volume_to_json
+from deconflict.service.records import emit
 from deconflict.store import Database, Tx, migrate
 from deconflict.store.db import SHARED_ATTEMPTS
 from deconflict.store.operations import insert_operation, insert_volumes, levels
 from deconflict.store.parties import insert_party
-from deconflict.store.schema import meta
+from deconflict.store.schema import audit, events, meta
 
 
 @pytest.fixture
@@ -210,3 +211,57 @@ def test_a_write_that_keeps_being_aborted_runs_alone_and_lands(pg_db: Database) 
 HELD_ADVISORY = sa.text(
     "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
 )
+
+
+def test_events_of_a_batch_are_numbered_in_order_without_gaps(db: Database) -> None:
+    """Events are numbered at commit, per party, in the order their writes ran; a rolled-back
+    write's events take no number, and each disclosure in the audit log names its event's."""
+    for party in ("p", "q"):
+        db.write(lambda tx, party=party: insert_party(tx, party, party.upper(), party, 0.0))
+
+    def tell(n: int, fail: bool = False) -> Callable[[Tx], Any]:
+        def unit(tx: Tx) -> None:
+            emit(tx, "p", "note", {"id": f"n{n}"}, 0.0)
+            emit(tx, "q", "note", {"id": f"n{n}"}, 0.0)
+            if fail:
+                raise LookupError("rolled back")
+
+        return unit
+
+    queue_behind_a_blocker(db, [tell(1), tell(2, fail=True), tell(3), tell(4)])
+    with db.connect() as conn:
+        for party in ("p", "q"):
+            got = conn.execute(
+                sa.select(events.c.seq, events.c.data)
+                .where(events.c.party_id == party)
+                .order_by(events.c.seq)
+            ).all()
+            assert [(r.seq, r.data["id"]) for r in got] == [(1, "n1"), (2, "n3"), (3, "n4")]
+        told = conn.execute(
+            sa.select(audit.c.subject, audit.c.data)
+            .where(audit.c.action == "disclosed", audit.c.party_id == "p")
+            .order_by(audit.c.id)
+        ).all()
+        assert [(r.subject, r.data) for r in told] == [
+            (f"n{n}", {"event": "note", "seq": s}) for n, s in ((1, 1), (3, 2), (4, 3))
+        ]
+
+
+@pytest.mark.postgres
+def test_a_batch_aborted_by_a_serialization_failure_is_retried_write_by_write(
+    pg_db: Database,
+) -> None:
+    runs: list[str] = []
+
+    def flaky(tx: Tx) -> Any:
+        runs.append("flaky")
+        if runs.count("flaky") == 1:
+            raise sa.exc.OperationalError("forced", {}, SerializationFailure("forced"))
+        return put("f")(tx)
+
+    before = pg_db.commits
+    answers = queue_behind_a_blocker(pg_db, [put("e"), flaky, put("g")])
+    assert not any(isinstance(a, Exception) for a in answers), answers
+    assert {"e", "f", "g"} <= stored(pg_db)
+    # The blocker's commit, then (the batch having failed) one commit per write.
+    assert pg_db.commits - before == 4

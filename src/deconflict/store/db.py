@@ -130,6 +130,11 @@ def _sqlite_file(url: str) -> str | None:
     return name
 
 
+# Work to do on a batch's deferred rows of one insert statement just before they are written
+# (e.g. numbering events): `{insert: fn(connection, rows)}`, registered by the store's modules.
+BEFORE_INSERT: dict[Any, Callable[[Connection, list[dict[str, Any]]], None]] = {}
+
+
 class _Unit:
     """One caller's write, waiting for its batch to commit."""
 
@@ -260,8 +265,9 @@ class Database:
                 u.fail(err)
 
     def _run_batch(self, batch: list[_Unit], isolation: str | None = None) -> None:
-        """One transaction for the batch: on SQLite holding the write lock, on PostgreSQL
-        retrying the whole batch on serialization failures."""
+        """One transaction for the batch: on SQLite holding the write lock; on PostgreSQL
+        retried on serialization failures, each write on its own once the batch has failed
+        (a smaller transaction collides less, and a retry costs one write, not the batch)."""
         if not self.postgres:
             if self._file_lock is None:
                 return self._attempt(self.writer, batch)
@@ -280,6 +286,10 @@ class Database:
                 if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
                     raise
                 self.retries += 1
+                if len(batch) > 1:
+                    for unit in batch:
+                        self._lead([unit], isolation)
+                    return None
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
 
     def _attempt(self, engine: Engine, batch: list[_Unit], gate: str | None = None) -> None:
@@ -332,6 +342,9 @@ class Database:
         by_statement: dict[Any, list[dict[str, Any]]] = {}
         for stmt, row in deferred:
             by_statement.setdefault(stmt, []).append(row)
+        for stmt, rows in by_statement.items():  # (all before any insert: they may fill rows)
+            if stmt in BEFORE_INSERT:
+                BEFORE_INSERT[stmt](conn, rows)
         for stmt, rows in by_statement.items():
             conn.execute(stmt, rows)
         if self.postgres:

@@ -6,17 +6,51 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from deconflict.store.db import Tx
+from deconflict.store.db import BEFORE_INSERT, Tx
+from deconflict.store.parties import advance_event_seq
 from deconflict.store.schema import audit, events, idempotency
 
 _INSERT_EVENT = events.insert()
 _INSERT_AUDIT = audit.insert()
 
 
-def insert_event(tx: Tx, party_id: str, seq: int, type_: str, data: Any, now: float) -> None:
-    row = {"party_id": party_id, "seq": seq, "type": type_, "data": data, "created_at": now}
-    tx.defer(_INSERT_EVENT, row)
+_DISCLOSURE = "_disclosure"  # an event row's audit entry, until the event has its number
+
+
+def insert_event(tx: Tx, party_id: str, type_: str, data: Any, now: float, subject: str) -> None:
+    """Store an event for the party and audit it as a disclosure of `subject`. The event gets
+    its number in the party's sequence when the transaction commits (`_number_events`)."""
+    disclosure = {
+        "party_id": party_id,
+        "action": "disclosed",
+        "subject": subject,
+        "data": {"event": type_, "seq": None},
+        "created_at": now,
+    }
+    event = {"party_id": party_id, "seq": None, "type": type_, "data": data, "created_at": now}
+    tx.defer(_INSERT_EVENT, {**event, _DISCLOSURE: disclosure})
+    tx.defer(_INSERT_AUDIT, disclosure)
+
+
+def _number_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Give a batch's events the next numbers of their parties' sequences, in order, with one
+    UPDATE per party (in id order, so concurrent batches cannot deadlock) at the very end of
+    the transaction: a party's counter row is held only from then to the commit, which orders
+    its events as they commit (a stream never skips a number that commits later)."""
+    by_party: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_party.setdefault(row["party_id"], []).append(row)
+    for party in sorted(by_party):
+        todo = by_party[party]
+        last = advance_event_seq(conn, party, len(todo))
+        for seq, row in enumerate(todo, start=last - len(todo) + 1):
+            row["seq"] = seq
+            row.pop(_DISCLOSURE)["data"]["seq"] = seq
+
+
+BEFORE_INSERT[_INSERT_EVENT] = _number_events
 
 
 def events_after(tx: Tx, party_id: str, seq: int, limit: int) -> Sequence[sa.Row[Any]]:

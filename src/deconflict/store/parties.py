@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from deconflict.store.db import Tx
 from deconflict.store.schema import meta, parties
@@ -24,10 +25,10 @@ def party_by(tx: Tx, **where: str) -> sa.Row[Any] | None:
 _NAMES = sa.select(parties.c.id, parties.c.name).where(
     parties.c.id.in_(sa.bindparam("ids", expanding=True))
 )
-_NEXT_SEQ = (
+_ADVANCE_SEQ = (
     parties.update()
     .where(parties.c.id == sa.bindparam("party"))
-    .values(last_event_seq=parties.c.last_event_seq + 1)
+    .values(last_event_seq=parties.c.last_event_seq + sa.bindparam("n"))
     .returning(parties.c.last_event_seq)
 )
 
@@ -39,9 +40,10 @@ def party_names(tx: Tx, ids: Iterable[str]) -> dict[str, str]:
     return {r.id: r.name for r in tx.execute(_NAMES, {"ids": wanted})}
 
 
-def next_event_seq(tx: Tx, party_id: str) -> int:
-    """Allocate the party's next event number; the row lock orders concurrent writers."""
-    return int(tx.execute(_NEXT_SEQ, {"party": party_id}).scalar_one())
+def advance_event_seq(conn: Connection, party_id: str, n: int) -> int:
+    """Take the party's next `n` event numbers; answers the last. The row lock orders
+    concurrent writers."""
+    return int(conn.execute(_ADVANCE_SEQ, {"party": party_id, "n": n}).scalar_one())
 
 
 def last_event_seq(tx: Tx, party_id: str) -> int:
