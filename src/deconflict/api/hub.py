@@ -9,8 +9,9 @@ import logging
 
 from sqlalchemy.engine import make_url
 
+from deconflict.store.db import EVENTS_CHANNEL as CHANNEL
+
 log = logging.getLogger("deconflict.events")
-CHANNEL = "deconflict_events"
 
 
 class Hub:
