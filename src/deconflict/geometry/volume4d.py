@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from deconflict.errors import InvalidVolume
-from deconflict.geometry.geodesy import GEOD, aeqd, cap, densified, project
+from deconflict.geometry.geodesy import GEOD, cap, densified, project_from
 from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
 
 DEFAULT_BOUNDS = Bounds()
@@ -85,7 +85,7 @@ def _check_simple(poly: Polygon, path: str) -> None:
     if np.ptp(ring[:, 0]) == 0 or not np.all(np.isfinite(ring)):
         raise InvalidVolume("degenerate", "polygon has no area", path)
     c = cap(poly)[0]
-    plane = shapely.Polygon(project(aeqd(c.lat, c.lng), ring[:, 0], ring[:, 1]))
+    plane = shapely.Polygon(project_from(c, ring[:, 0], ring[:, 1]))
     if not plane.is_valid:
         raise InvalidVolume("self_intersecting", "polygon edges must not cross", path)
     if plane.area <= 0:
