@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import venv
@@ -39,8 +40,24 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
+LOCAL_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _local_postgres() -> bool:
+    """Whether a PostgreSQL server answers on 127.0.0.1:5432."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def test(args: list[str]) -> int:
-    """Every gate, the same way locally and in CI: ruff, mypy on the pure core, pytest."""
+    """Every gate, the same way locally and in CI: ruff, mypy, pytest. The PostgreSQL half runs
+    on `DECONFLICT_TEST_PG`, else on the local server's database `test` when one answers (set
+    `DECONFLICT_TEST_PG=` empty to leave it out)."""
+    if "DECONFLICT_TEST_PG" not in os.environ and _local_postgres():
+        os.environ["DECONFLICT_TEST_PG"] = LOCAL_PG
     steps = [
         [BIN / "ruff", "check", "src", "tests", "bench", "scripts", "dev.py"],
         [BIN / "mypy"],

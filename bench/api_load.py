@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -126,12 +126,13 @@ def run_wrk(
     return summary
 
 
-def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
-    if args.driver == "wrk":
-        return run_config_wrk(config, args, progress)
-
+@contextmanager
+def prefilled(
+    config: str, args: argparse.Namespace, progress: Progress, task: TaskID
+) -> Iterator[tuple[api_server.Server, api_traffic.Watcher, list[str]]]:
+    """A server for `config` on a fresh database, its parties (the watcher's stream open) and
+    the prefill stored; stopped afterwards."""
     workers = int(config.rsplit("-", 1)[1])
-    task = progress.add_task(f"{config}: starting", total=args.seconds)
     with database(config, args.pg) as url:
         env = {"PYTHONPATH": str(args.src)} if args.src else {}
         server = api_server.Server(url, workers, env)
@@ -144,34 +145,43 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
                     server.url, keys, args.clients, 600, 0.0, "", seed=2, limit=args.prefill
                 )
             )
-            progress.update(task, description=f"{config}: warm-up")
-            asyncio.run(
-                api_traffic.run_load(
-                    server.url, keys, args.clients, 1.0, args.share, "Range Control", args.client
-                )
-            )
-            progress.update(task, description=f"{config}: load")
-            cpu0, gen0, t0 = server.cpu_seconds(), time.process_time(), time.monotonic()
-            load = asyncio.run(
-                api_traffic.run_load(
-                    server.url,
-                    keys,
-                    args.clients,
-                    args.seconds,
-                    args.share,
-                    "Range Control",
-                    args.client,
-                    seed=1,
-                    tick=lambda s: progress.update(task, completed=s),
-                )
-            )
-            elapsed = time.monotonic() - t0
-            cpu = server.cpu_seconds() - cpu0
-            gen = time.process_time() - gen0
-            progress.update(task, completed=args.seconds, description=f"{config}: events")
-            arrived = watcher.collect(load.answered)
+            yield server, watcher, keys
         finally:
             server.stop()
+
+
+def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    if args.driver == "wrk":
+        return run_config_wrk(config, args, progress)
+
+    task = progress.add_task(f"{config}: starting", total=args.seconds)
+    with prefilled(config, args, progress, task) as (server, watcher, keys):
+        progress.update(task, description=f"{config}: warm-up")
+        asyncio.run(
+            api_traffic.run_load(
+                server.url, keys, args.clients, 1.0, args.share, "Range Control", args.client
+            )
+        )
+        progress.update(task, description=f"{config}: load")
+        cpu0, gen0, t0 = server.cpu_seconds(), time.process_time(), time.monotonic()
+        load = asyncio.run(
+            api_traffic.run_load(
+                server.url,
+                keys,
+                args.clients,
+                args.seconds,
+                args.share,
+                "Range Control",
+                args.client,
+                seed=1,
+                tick=lambda s: progress.update(task, completed=s),
+            )
+        )
+        elapsed = time.monotonic() - t0
+        cpu = server.cpu_seconds() - cpu0
+        gen = time.process_time() - gen0
+        progress.update(task, completed=args.seconds, description=f"{config}: events")
+        arrived = watcher.collect(load.answered)
     ok = load.statuses[201]
     # Signed: below 0, the event reached the watcher before the writer had read its answer.
     delays = [(arrived[cid] - at) * 1000 for cid, at in load.answered.items() if cid in arrived]
@@ -206,32 +216,21 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
 
 
 def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
-    workers = int(config.rsplit("-", 1)[1])
     task = progress.add_task(f"{config}: starting", total=args.seconds)
-    with database(config, args.pg) as url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        prefilled(config, args, progress, task) as (server, watcher, keys),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder = Path(tmp)
-        env = {"PYTHONPATH": str(args.src)} if args.src else {}
-        server = api_server.Server(url, workers, env)
-        try:
-            watch_key, keys = setup_parties(server)
-            watcher = api_traffic.Watcher(server.url, watch_key)
-            progress.update(task, description=f"{config}: prefill")
-            asyncio.run(
-                api_traffic.run_load(
-                    server.url, keys, args.clients, 600, 0.0, "", seed=2, limit=args.prefill
-                )
-            )
-            progress.update(task, description=f"{config}: warm-up")
-            run_wrk(server.url, folder, keys, args.clients, 1.0, args.share, seed=3)
-            progress.update(task, description=f"{config}: load (wrk)")
-            cpu0, t0 = server.cpu_seconds(), time.monotonic()
-            w = run_wrk(server.url, folder, keys, args.clients, args.seconds, args.share, seed=1)
-            elapsed = time.monotonic() - t0
-            cpu = server.cpu_seconds() - cpu0
-            progress.update(task, completed=args.seconds, description=f"{config}: events")
-            arrived = watcher.collect({})
-        finally:
-            server.stop()
+        progress.update(task, description=f"{config}: warm-up")
+        run_wrk(server.url, folder, keys, args.clients, 1.0, args.share, seed=3)
+        progress.update(task, description=f"{config}: load (wrk)")
+        cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        w = run_wrk(server.url, folder, keys, args.clients, args.seconds, args.share, seed=1)
+        elapsed = time.monotonic() - t0
+        cpu = server.cpu_seconds() - cpu0
+        progress.update(task, completed=args.seconds, description=f"{config}: events")
+        arrived = watcher.collect({})
     progress.remove_task(task)
     # Events of the measured run: those that arrived after it started.
     seen = sum(1 for at in arrived.values() if at >= t0)

@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from live_server import ADMIN, free_port
+from live_server import ADMIN, free_port, healthy
 from samples import FAR, circle
 
 
@@ -34,15 +33,9 @@ class KillableServer:
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        self.kill()
-        raise RuntimeError(f"server did not start; see {log}")
+        if not healthy(self.url):
+            self.kill()
+            raise RuntimeError(f"server did not start; see {log}")
 
     def kill(self) -> None:
         """SIGKILL to the process group: no handler runs, nothing is flushed or rolled back."""

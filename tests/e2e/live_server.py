@@ -19,6 +19,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def healthy(url: str, within_s: float = 60) -> bool:
+    """Whether the server at `url` answers /healthz within `within_s` seconds."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return False
+
+
 class Server:
     def __init__(self, db: str, workers: int = 1, **env: str) -> None:
         self.db, self.port = db, free_port()
@@ -40,15 +52,9 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start")
+        if not healthy(self.url):
+            self.stop()
+            raise RuntimeError("server did not start")
 
     def stop(self) -> None:
         for c in self.clients:

@@ -32,6 +32,9 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+hooks: list[str] = []  # keys whose write's after-commit hook ran
+
+
 def put(key: str, then: Callable[[Tx], Any] | None = None) -> Callable[[Tx], Any]:
     """A write that stores `key` and answers how many keys it saw (its own included)."""
 
@@ -43,8 +46,6 @@ def put(key: str, then: Callable[[Tx], Any] | None = None) -> Callable[[Tx], Any
 
     return unit
 
-
-hooks: list[str] = []
 
 
 def stored(db: Database) -> set[str]:

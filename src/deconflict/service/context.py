@@ -36,24 +36,8 @@ class Principal:
         return self.party_id
 
 
-class StoredVolumes:
-    """Parsed volumes of stored operations by (id, version), so that a candidate met before is
-    neither read nor parsed again. Volumes change only with a new version, and entries are added
-    only once the write transaction that read them has committed (`Tx.after_commit`): an entry
-    is never a rolled-back write's volumes, so it is never stale."""
-
-    def __init__(self, maxsize: int = 50_000) -> None:
-        self._memo: Memo[tuple[str, int], tuple[Volume, ...]] = Memo(_unknown, maxsize)
-
-    def get(self, key: tuple[str, int]) -> tuple[Volume, ...] | None:
-        return self._memo.get(key)
-
-    def put(self, key: tuple[str, int], volumes: tuple[Volume, ...]) -> None:
-        self._memo.put(key, volumes)
-
-
 def _unknown(key: tuple[str, int]) -> tuple[Volume, ...]:
-    raise KeyError(key)
+    raise KeyError(key)  # `parsed` is only read (get) and filled (put), never computed
 
 
 class Service:
@@ -65,7 +49,11 @@ class Service:
         self.clock: Callable[[], float] = time.time
         # Key digest -> (when checked, monotonic; who). See `parties.authenticate`.
         self.known_keys: dict[str, tuple[float, Principal]] = {}
-        self.parsed = StoredVolumes()
+        # Parsed volumes of stored operations by (id, version), so that a candidate met before
+        # is neither read nor parsed again. Volumes change only with a new version, and entries
+        # are put only once the write transaction that read them has committed
+        # (`Tx.after_commit`): an entry is never a rolled-back write's volumes, never stale.
+        self.parsed: Memo[tuple[str, int], tuple[Volume, ...]] = Memo(_unknown, 50_000)
 
     def now(self) -> float:
         return self.clock()

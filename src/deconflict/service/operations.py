@@ -9,6 +9,7 @@ from typing import Any
 from attrs import frozen
 
 from deconflict.engine import Kind, Operation, State
+from deconflict.engine.index import sorted_query_keys
 from deconflict.errors import Conflicting, NotFound, StaleVersion
 from deconflict.geometry import Volume, volume_to_json
 from deconflict.service import gate
@@ -101,7 +102,7 @@ def create(
     # The candidate search's index keys depend only on the volumes and the index levels: work
     # them out here, outside the write lock, at the levels last seen (checked inside).
     margin, seen = svc.config.rules.max_horizontal_m, svc.db.levels_seen
-    keys = None if seen is None else store.query_key_set(draft.volumes, margin, seen)
+    keys = None if seen is None else sorted_query_keys(draft.volumes, margin, seen)
 
     def unit(tx: Tx) -> dict[str, Any]:
         if seen is not None and keys is not None:

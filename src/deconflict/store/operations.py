@@ -98,13 +98,6 @@ def levels(tx: Tx) -> list[tuple[int, int]]:
     return cached
 
 
-def query_key_set(
-    vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]]
-) -> list[int]:
-    """The index keys a candidate search for `vols` reads, at levels `lv` (pure)."""
-    return sorted_query_keys(vols, margin_m, lv)
-
-
 def prepare_keys(
     tx: Tx, vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]], keys: list[int]
 ) -> None:
@@ -169,7 +162,7 @@ def candidates(
     ):
         keys = prepared[3]  # worked out before the transaction, for these very levels
     else:
-        keys = query_key_set(vols, margin_m, lv)
+        keys = sorted_query_keys(vols, margin_m, lv)
     if not keys:
         return []
     span = {"t0": min(v.t0 for v in vols), "t1": max(v.t1 for v in vols)}
