@@ -55,6 +55,39 @@ def test_a_message_retry_with_the_same_key_is_stored_once(client: TestClient) ->
     assert len(client.get(path, headers=south).json()["items"]) == 1
 
 
+def test_a_check_retry_with_the_same_key_tells_the_party_hit_once(client: TestClient) -> None:
+    north, south = party_headers(client, "North"), party_headers(client, "South")
+    assert client.post("/v1/operations", json=flight(), headers=north).status_code == 201
+    once = {**south, "Idempotency-Key": "c1"}
+    check = {"kind": "flight", "volumes": [circle()]}
+    first = client.post("/v1/checks", json=check, headers=once)
+    again = client.post("/v1/checks", json=check, headers=once)
+    assert first.status_code == 200 and len(first.json()["conflicts"]) == 1
+    assert again.json() == first.json()
+    reused = client.post("/v1/checks", json={**check, "volumes": [circle(**FAR)]}, headers=once)
+    assert reused.status_code == 422 and reused.json()["error"]["field"] == "Idempotency-Key"
+    actions = [e["action"] for e in client.get("/v1/audit", headers=south).json()["items"]]
+    assert actions.count("probe") == 1 and actions.count("check") == 1
+    fresh = client.post("/v1/checks", json=check, headers=south)
+    assert fresh.status_code == 200
+    actions = [e["action"] for e in client.get("/v1/audit", headers=south).json()["items"]]
+    assert actions.count("probe") == 2
+
+
+def test_a_retried_party_create_makes_no_second_party(client: TestClient) -> None:
+    north = party_headers(client, "North")
+    again = client.post(
+        "/v1/parties", json={"name": " North "}, headers={"Authorization": "Bearer adm"}
+    )
+    assert again.status_code == 409
+    assert again.json()["error"] == {
+        "code": "name_taken",
+        "message": "a party with this name exists",
+        "field": "name",
+    }
+    assert client.get("/v1/parties/me", headers=north).json()["name"] == "North"
+
+
 def test_a_missing_key_is_answered_before_a_bad_body(client: TestClient) -> None:
     r = client.post("/v1/operations", json={"kind": "boat", "volumes": []})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"

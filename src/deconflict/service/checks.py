@@ -10,51 +10,61 @@ from attrs import evolve
 from deconflict.engine import Conflict, Kind, Operation, State
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find
+from deconflict.service.paging import idempotent
 from deconflict.service.records import audit, emit
 from deconflict.service.views import disclosed_region, rfc3339
 from deconflict.store import Tx
 from deconflict.store.parties import party_by, party_names
 
 
-def check(svc: Service, who: Principal, kind: Kind, volumes: tuple[Any, ...]) -> dict[str, Any]:
+def check(
+    svc: Service,
+    who: Principal,
+    kind: Kind,
+    volumes: tuple[Any, ...],
+    idem: str | None = None,
+    print_: str = "",
+) -> dict[str, Any]:
     """What conflicts an operation would have; each party hit gets a `probe` event."""
     party = who.party()
     op = Operation(f"check-{uuid.uuid4()}", party, kind, volumes, State.PLANNED)
-    return probe(svc, who, op)
+    return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
 
 
 def probe(
     svc: Service, who: Principal, op: Operation, only: set[str] | None = None
 ) -> dict[str, Any]:
-    def unit(tx: Tx) -> dict[str, Any]:
-        now = svc.now()
-        found = [c for c in find(tx, svc, op) if only is None or _other(c, op) in only]
-        names = party_names(tx, {_other(c, op) for c in found})
-        out = []
-        for c in found:
-            region = disclosed_region(c.regions, svc.config.h3_resolution)
-            other = _other(c, op)
-            mine = c.a_operation if c.a_party == other else c.b_operation
-            notice = {
+    return svc.write(lambda tx: probe_in(tx, svc, op, only))
+
+
+def probe_in(tx: Tx, svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
+    """Tell each party `op` hits (`probe` event), audit it, and answer what the caller sees."""
+    now = svc.now()
+    found = [c for c in find(tx, svc, op) if only is None or _other(c, op) in only]
+    names = party_names(tx, {_other(c, op) for c in found})
+    out = []
+    for c in found:
+        region = disclosed_region(c.regions, svc.config.h3_resolution)
+        other = _other(c, op)
+        mine = c.a_operation if c.a_party == other else c.b_operation
+        notice = {
+            "region": region["parts"],
+            "region_geojson": region["geojson"],
+            "my_operation_id": mine,
+            "checked_at": rfc3339(now),
+        }
+        emit(tx, other, "probe", notice, now)
+        audit(tx, op.party, "probe", mine, {"hit_party": other}, now)
+        out.append(
+            {
+                "other_party": names[other],
+                "other_kind": (c.b_kind if c.b_party == other else c.a_kind).value,
                 "region": region["parts"],
                 "region_geojson": region["geojson"],
-                "my_operation_id": mine,
-                "checked_at": rfc3339(now),
             }
-            emit(tx, other, "probe", notice, now)
-            audit(tx, op.party, "probe", mine, {"hit_party": other}, now)
-            out.append(
-                {
-                    "other_party": names[other],
-                    "other_kind": (c.b_kind if c.b_party == other else c.a_kind).value,
-                    "region": region["parts"],
-                    "region_geojson": region["geojson"],
-                }
-            )
-        audit(tx, op.party, "check", "", {"kind": op.kind.value, "hits": len(out)}, now)
-        return {"conflicts": out}
-
-    return svc.write(unit)
+        )
+    audit(tx, op.party, "check", "", {"kind": op.kind.value, "hits": len(out)}, now)
+    return {"conflicts": out}
 
 
 def _other(c: Any, op: Operation) -> str:

@@ -79,6 +79,10 @@ def cancel_operation(op_id: str, svc: Svc, who: Who, version: IfMatch) -> dict[s
 
 
 @router.post("/checks", response_model=CheckResult)
-def check(body: CheckIn, svc: Svc, who: Who) -> dict[str, Any]:
-    """Dry run: stores nothing, but each party hit is told (`probe` event) and it is audited."""
-    return checks.check(svc, who, body.kind, to_volumes(body.volumes, svc.config.bounds))
+def check(
+    body: CheckIn, request: Request, svc: Svc, who: Who, idem: IdemKey = None
+) -> dict[str, Any]:
+    """Dry run: stores nothing, but each party hit is told (`probe` event) and it is audited.
+    A retry with the same `Idempotency-Key` gets the first answer and tells nobody again."""
+    volumes = to_volumes(body.volumes, svc.config.bounds)
+    return checks.check(svc, who, body.kind, volumes, idem, request_print(request, body, idem))
