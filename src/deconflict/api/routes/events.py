@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ KEEPALIVE_S = 15.0
 
 
 def frame(event: dict[str, Any]) -> str:
-    data = json.dumps(event["data"], separators=(",", ":"))
+    data = orjson.dumps(event["data"]).decode()
     return f"id: {event['seq']}\nevent: {event['type']}\ndata: {data}\n\n"
 
 
