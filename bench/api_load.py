@@ -150,6 +150,15 @@ def prefilled(
             server.stop()
 
 
+def rollbacks_per_write(
+    before: tuple[int, int] | None, after: tuple[int, int] | None, writes: int
+) -> float:
+    """PostgreSQL transactions rolled back (serialization failures retried) per write answered."""
+    if before is None or after is None:
+        return float("nan")
+    return (after[1] - before[1]) / max(writes, 1)
+
+
 def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     if args.driver == "wrk":
         return run_config_wrk(config, args, progress)
@@ -163,6 +172,7 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
             )
         )
         progress.update(task, description=f"{config}: load")
+        pg0 = server.pg_transactions()
         cpu0, gen0, t0 = server.cpu_seconds(), time.process_time(), time.monotonic()
         load = asyncio.run(
             api_traffic.run_load(
@@ -180,6 +190,7 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
         elapsed = time.monotonic() - t0
         cpu = server.cpu_seconds() - cpu0
         gen = time.process_time() - gen0
+        pg1 = server.pg_transactions()
         progress.update(task, completed=args.seconds, description=f"{config}: events")
         arrived = watcher.collect(load.answered)
     ok = load.statuses[201]
@@ -212,6 +223,7 @@ def run_config(config: str, args: argparse.Namespace, progress: Progress) -> dic
         "events_before_answer": sum(d < 0 for d in delays),
         "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
         "loadgen_cpu_ms_per_write": gen * 1000 / max(ok, 1),
+        "pg_rollbacks_per_write": rollbacks_per_write(pg0, pg1, ok),
     }
 
 
@@ -225,10 +237,11 @@ def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) ->
         progress.update(task, description=f"{config}: warm-up")
         run_wrk(server.url, folder, keys, args.clients, 1.0, args.share, seed=3)
         progress.update(task, description=f"{config}: load (wrk)")
-        cpu0, t0 = server.cpu_seconds(), time.monotonic()
+        pg0, cpu0, t0 = server.pg_transactions(), server.cpu_seconds(), time.monotonic()
         w = run_wrk(server.url, folder, keys, args.clients, args.seconds, args.share, seed=1)
         elapsed = time.monotonic() - t0
         cpu = server.cpu_seconds() - cpu0
+        pg1 = server.pg_transactions()
         progress.update(task, completed=args.seconds, description=f"{config}: events")
         arrived = watcher.collect({})
     progress.remove_task(task)
@@ -264,6 +277,7 @@ def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) ->
         "events_before_answer": 0,
         "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
         "loadgen_cpu_ms_per_write": float("nan"),
+        "pg_rollbacks_per_write": rollbacks_per_write(pg0, pg1, ok),
         "wall_s": round(elapsed, 2),
     }
 
@@ -298,6 +312,7 @@ def table(rows: list[dict[str, Any]]) -> Table:
         ("events missing", "events_missing", "{}"),
         ("server CPU ms/write", "server_cpu_ms_per_write", "{:.2f}"),
         ("load CPU ms/write", "loadgen_cpu_ms_per_write", "{:.2f}"),
+        ("PG rollbacks/write", "pg_rollbacks_per_write", "{:.2f}"),
     ]
     for head, _, _ in cols:
         t.add_column(head, justify="left" if head == "config" else "right")

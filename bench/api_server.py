@@ -89,6 +89,25 @@ class Server:
                 total += int(fields[11]) + int(fields[12])
         return total / tick
 
+    def pg_transactions(self) -> tuple[int, int] | None:
+        """PostgreSQL's (commits, rollbacks) on the server's database so far; None on SQLite.
+        A rollback here is mostly a serialization failure being retried."""
+        if not self.db.startswith("postgresql"):
+            return None
+        time.sleep(1.1)  # backends flush their counters at most once a second
+        engine = sa.create_engine(self.db)
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    sa.text(
+                        "SELECT xact_commit, xact_rollback FROM pg_stat_database"
+                        " WHERE datname = current_database()"
+                    )
+                ).one()
+        finally:
+            engine.dispose()
+        return int(row[0]), int(row[1])
+
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")[-4000:]

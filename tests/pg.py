@@ -1,8 +1,8 @@
 """The test PostgreSQL, one throwaway schema per use.
 
 PostgreSQL tests are skipped only where no database is configured (a developer's machine
-without `DECONFLICT_TEST_PG`); CI always configures one (`.ci/run` sets it), so there a
-missing setting fails the test instead of skipping it.
+without `DECONFLICT_TEST_PG`); `dev.py test` sets it when a local server answers, and CI
+always has one, so there a missing setting fails the test instead of skipping it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def postgres() -> Iterator[str]:
     base = os.environ.get("DECONFLICT_TEST_PG")
     if not base:
         if os.environ.get("CI"):
-            pytest.fail("DECONFLICT_TEST_PG must be set in CI (.ci/run sets it)")
+            pytest.fail("DECONFLICT_TEST_PG must be set in CI (dev.py test sets it)")
         pytest.skip("DECONFLICT_TEST_PG is not set: the PostgreSQL half is not run here")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(base)

@@ -40,8 +40,6 @@ class Config:
     h3_resolution: int | None = None
     # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
     tracks: TrackSettings = field(factory=TrackSettings)
-    # Write transactions one worker runs at once on PostgreSQL (see `store.Database`).
-    write_concurrency: int = 1
     migrate: bool = True
     background: bool = True
 
@@ -77,9 +75,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         ),
         h3_resolution=int(h3) if h3 else None,
         tracks=tactical_settings.from_env(env),
-        write_concurrency=int(
-            _env_float(env, "DECONFLICT_WRITE_CONCURRENCY", base.write_concurrency)
-        ),
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
     )
 
@@ -97,7 +92,6 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
-        "DECONFLICT_WRITE_CONCURRENCY": str(config.write_concurrency),
     }
     if config.admin_key:
         out["DECONFLICT_ADMIN_KEY"] = config.admin_key

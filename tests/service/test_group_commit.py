@@ -18,10 +18,10 @@ from deconflict.engine import key_levels, volume_key
 from deconflict.geometry import parse_volumes, volume_to_json
 from deconflict.service.records import emit
 from deconflict.store import Database, Tx, migrate
-from deconflict.store.db import SHARED_ATTEMPTS
+from deconflict.store.db import GATE_KEY
 from deconflict.store.operations import insert_operation, insert_volumes, levels
 from deconflict.store.parties import insert_party
-from deconflict.store.schema import audit, events, meta
+from deconflict.store.schema import audit, events, meta, parties
 
 
 @pytest.fixture
@@ -45,7 +45,6 @@ def put(key: str, then: Callable[[Tx], Any] | None = None) -> Callable[[Tx], Any
         return then(tx) if then else seen
 
     return unit
-
 
 
 def stored(db: Database) -> set[str]:
@@ -192,21 +191,62 @@ def pg_db() -> Iterator[Database]:
 
 
 @pytest.mark.postgres
-def test_a_write_that_keeps_being_aborted_runs_alone_and_lands(pg_db: Database) -> None:
-    """PostgreSQL: a batch aborted by serialization failures is retried; after SHARED_ATTEMPTS
-    tries it waits to hold the write gate alone, so no concurrent write can abort it again."""
+def test_a_write_aborted_by_serialization_failures_is_retried_at_the_gate(
+    pg_db: Database,
+) -> None:
+    """PostgreSQL: a write aborted by serialization failures is retried, each try holding the
+    write gate, which is free again afterwards."""
     held: list[list[str]] = []
 
     def unit(tx: Tx) -> str:
         held.append(list(tx.execute(HELD_ADVISORY).scalars()))
-        if len(held) <= SHARED_ATTEMPTS:
+        if len(held) <= 3:
             raise sa.exc.OperationalError("forced", {}, SerializationFailure("forced"))
         return "landed"
 
     retries = pg_db.retries
     assert pg_db.write(unit) == "landed"
-    assert held == [["ShareLock"]] * SHARED_ATTEMPTS + [["ExclusiveLock"]]
-    assert pg_db.retries - retries == SHARED_ATTEMPTS
+    assert held == [["ExclusiveLock"]] * 4
+    assert pg_db.retries - retries == 3
+    with pg_db.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT pg_try_advisory_lock({GATE_KEY})")).scalar()
+        conn.execute(sa.text(f"SELECT pg_advisory_unlock({GATE_KEY})"))
+
+
+@pytest.mark.postgres
+def test_two_workers_take_turns_and_the_later_write_sees_the_earlier(pg_db: Database) -> None:
+    """PostgreSQL: a second worker's write waits at the gate outside any transaction, so once
+    the first has committed it begins with a snapshot that holds the first's write (waiting
+    inside its transaction it would not see it), and neither is aborted."""
+    other = Database(pg_db.url)  # a second worker on the same database
+    inside, release = threading.Event(), threading.Event()
+    seen: list[list[str]] = []
+
+    def first(tx: Tx) -> None:
+        insert_party(tx, "w1", "W1", "h1", 0.0)
+        inside.set()
+        assert release.wait(20)
+
+    def second(tx: Tx) -> None:
+        seen.append(sorted(tx.execute(sa.select(parties.c.id)).scalars()))
+        insert_party(tx, "w2", "W2", "h2", 0.0)
+
+    retries = pg_db.retries, other.retries
+    one = threading.Thread(target=pg_db.write, args=(first,))
+    one.start()
+    try:
+        assert inside.wait(20)
+        two = threading.Thread(target=other.write, args=(second,))
+        two.start()
+        two.join(0.5)
+        assert seen == []  # still waiting at the gate
+    finally:
+        release.set()
+        one.join(20)
+    two.join(20)
+    other.dispose()
+    assert seen == [["w1"]]
+    assert (pg_db.retries, other.retries) == retries
 
 
 HELD_ADVISORY = sa.text(

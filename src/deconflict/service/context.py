@@ -45,7 +45,7 @@ class Service:
 
     def __init__(self, config: Config, db: Database | None = None) -> None:
         self.config = config
-        self.db = db or Database(config.db_url, config.write_concurrency)
+        self.db = db or Database(config.db_url)
         self.clock: Callable[[], float] = time.time
         # Key digest -> (when checked, monotonic; who). See `parties.authenticate`.
         self.known_keys: dict[str, tuple[float, Principal]] = {}
