@@ -200,6 +200,7 @@ def test_a_write_aborted_by_serialization_failures_is_retried_at_the_gate(
 
     def unit(tx: Tx) -> str:
         held.append(list(tx.execute(HELD_ADVISORY).scalars()))
+        assert tx.execute(sa.text("SHOW transaction_isolation")).scalar() == "serializable"
         if len(held) <= 3:
             raise sa.exc.OperationalError("forced", {}, SerializationFailure("forced"))
         return "landed"

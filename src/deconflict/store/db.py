@@ -83,23 +83,33 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": or
 @contextmanager
 def _gate(conn: Connection, held: bool) -> Iterator[None]:
     """Hold PostgreSQL's write gate (if `held`) around what follows on `conn`. The lock is the
-    session's: taken and released in transactions of their own, so the one it guards begins
-    (and takes its snapshot) only once the gate is ours. A lost connection releases it."""
+    session's, taken and released outside any transaction (autocommit: one round trip each),
+    so the transaction it guards begins (and takes its snapshot) only once the gate is ours.
+    A lost connection releases it."""
     if not held:
         yield
         return
-    conn.execute(_GATE_LOCK)
-    conn.commit()
+    _outside_transaction(conn, _GATE_LOCK)
     try:
         yield
     finally:
         if not conn.invalidated:  # (else the session is gone, and its lock with it)
             try:
-                conn.execute(_GATE_UNLOCK)
-                conn.commit()
+                _outside_transaction(conn, _GATE_UNLOCK)
             except BaseException:
                 conn.invalidate()  # never back to the pool holding the gate
                 raise
+
+
+def _outside_transaction(conn: Connection, statement: sa.TextClause) -> None:
+    # The engine's level, from its options (`get_isolation_level()` would ask the server).
+    isolation = conn.get_execution_options()["isolation_level"]
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        conn.execute(statement)
+    finally:
+        conn.rollback()  # ends SQLAlchemy's autobegun transaction (nothing is sent)
+        conn.execution_options(isolation_level=isolation)
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
