@@ -31,9 +31,7 @@ def check(
     return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
 
 
-def probe(
-    svc: Service, who: Principal, op: Operation, only: set[str] | None = None
-) -> dict[str, Any]:
+def probe(svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
     return svc.write(lambda tx: probe_in(tx, svc, op, only))
 
 

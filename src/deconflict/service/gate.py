@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from deconflict.engine import Kind, Operation, State
+from deconflict.engine import Operation, State
 from deconflict.errors import Conflicting
-from deconflict.geometry import Volume
-from deconflict.service.context import Principal, Service
+from deconflict.service.context import Service
 from deconflict.service.detection import tell_both
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view
@@ -52,13 +51,7 @@ def check_activation(
         tell_both(tx, r.id, "operation.overridden", now)
 
 
-def probing_on_block(
-    svc: Service,
-    who: Principal,
-    kind: Kind,
-    volumes: tuple[Volume, ...] | None,
-    run: Callable[[], T],
-) -> T:
+def probing_on_block(svc: Service, run: Callable[[], T]) -> T:
     """Run a write; if activation is refused, the parties whose conflicts the refusal revealed
     are told as for a check (no silent probing), then the refusal goes to the caller."""
     from deconflict.service.checks import probe
@@ -70,7 +63,6 @@ def probing_on_block(
             op = blocked.op
             probe(
                 svc,
-                who,
                 Operation("probe", op.party, op.kind, op.volumes, State.PLANNED),
                 only=blocked.fresh,
             )

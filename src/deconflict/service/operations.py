@@ -134,9 +134,7 @@ def create(
         # What was just written is answered as written, not read back.
         return _result(tx, party, op_id, rows, (SimpleNamespace(**values), stored))
 
-    return gate.probing_on_block(
-        svc, who, draft.kind, draft.volumes, lambda: idempotent(svc, who, idem, print_, unit)
-    )
+    return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit))
 
 
 def get(svc: Service, who: Principal, op_id: str) -> dict[str, Any]:
@@ -206,8 +204,7 @@ def change(
         )
         return _result(tx, party, op_id, rows)
 
-    kind = svc.read(lambda tx: Kind(_own(tx, party, op_id).kind))
-    return gate.probing_on_block(svc, who, kind, ch.volumes, lambda: svc.write(unit))
+    return gate.probing_on_block(svc, lambda: svc.write(unit))
 
 
 def cancel(svc: Service, who: Principal, op_id: str, if_match: int | None) -> dict[str, Any]:

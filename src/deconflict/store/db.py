@@ -335,19 +335,15 @@ class Database:
     def _attempt(self, engine: Engine, batch: list[_Unit], gate: bool = False) -> None:
         """One try at a batch. A lone unit runs without a savepoint: its error is the batch's.
         With `gate`, PostgreSQL's write gate is held from before the transaction to its end."""
-        notify: set[str] = set()
-        hooks: list[Callable[[], None]] = []
-        deferred: list[tuple[Any, dict[str, Any]]] = []
         results: list[tuple[_Unit, bool, Any]] = []
+        kept: list[Tx] = []  # the transactions of the writes that were not rolled back
         shared: dict[str, Any] = {}
         with engine.connect() as conn, _gate(conn, gate), conn.begin():
             for unit in batch:
                 tx = Tx(conn, self, shared)
                 if len(batch) == 1:
                     results.append((unit, True, unit.fn(tx)))
-                    notify |= tx.notify
-                    hooks += tx.after_commit
-                    deferred += tx.deferred
+                    kept.append(tx)
                     continue
                 savepoint = conn.begin_nested()
                 try:
@@ -361,15 +357,14 @@ class Database:
                 else:
                     savepoint.commit()
                     results.append((unit, True, value))
-                    notify |= tx.notify
-                    hooks += tx.after_commit
-                    deferred += tx.deferred
-            self._flush(conn, deferred, notify)
+                    kept.append(tx)
+            notify = set().union(*(tx.notify for tx in kept))
+            self._flush(conn, [row for tx in kept for row in tx.deferred], notify)
         self.commits += 1
-        self.committed_writes += sum(ok for _, ok, _ in results)
+        self.committed_writes += len(kept)
         for unit, ok, value in results:  # committed: now, and only now, answer
             unit.finish(ok, value)
-        _run_hooks(hooks)
+        _run_hooks([hook for tx in kept for hook in tx.after_commit])
         self._announce(notify)
 
     def _flush(
