@@ -30,8 +30,11 @@ def op(kind: str = "flight", **kw: Any) -> dict[str, Any]:
     return {"kind": kind, "volumes": [circle(**kw)]}
 
 
-def read_events(server: Server, key: str, last: int | None, n: int) -> list[tuple[int, str]]:
-    """The first `n` SSE events (id, type) from the stream, resuming after `last`."""
+def read_events(
+    server: Server, key: str, last: int | None, n: int, connected: threading.Event | None = None
+) -> list[tuple[int, str]]:
+    """The first `n` SSE events (id, type) from the stream, resuming after `last`; `connected`
+    is set on the stream's first line (its start is then fixed: nothing later is missed)."""
     headers = {} if last is None else {"Last-Event-ID": str(last)}
     out: list[tuple[int, str]] = []
     url = f"{server.url}/v1/events?access_token={key}"
@@ -39,6 +42,8 @@ def read_events(server: Server, key: str, last: int | None, n: int) -> list[tupl
         assert r.status_code == 200
         seq, typ = 0, ""
         for line in r.iter_lines():
+            if connected is not None:
+                connected.set()
             if line.startswith("id: "):
                 seq = int(line[4:])
             elif line.startswith("event: "):
@@ -59,11 +64,12 @@ def test_the_whole_line(server: Server) -> None:
 
     # A live stream, opened before anything happens, gets the conflict within a second.
     live: list[list[tuple[int, str]]] = []
-    t = threading.Thread(target=lambda: live.append(read_events(server, key_n, None, 2)))
+    connected = threading.Event()
+    t = threading.Thread(
+        target=lambda: live.append(read_events(server, key_n, None, 2, connected))
+    )
     t.start()
-    import time
-
-    time.sleep(0.5)
+    assert connected.wait(10)
     mine = north.post("/v1/operations", json=op()).json()["operation"]
     r = south.post("/v1/operations", json=op("hazard"))
     assert r.status_code == 201
