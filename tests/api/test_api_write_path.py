@@ -66,6 +66,7 @@ def test_a_check_retry_with_the_same_key_tells_the_party_hit_once(client: TestCl
     assert again.json() == first.json()
     reused = client.post("/v1/checks", json={**check, "volumes": [circle(**FAR)]}, headers=once)
     assert reused.status_code == 422 and reused.json()["error"]["field"] == "Idempotency-Key"
+
     # The check is audited under its maker, the probe under the party hit.
     def actions(who: dict[str, str]) -> list[str]:
         return [e["action"] for e in client.get("/v1/audit", headers=who).json()["items"]]

@@ -5,7 +5,7 @@ victim; the attacker's own audit names none of the victim's ids."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from hostile_helpers import Party, audit_of, around_now, leaks, party, received
+from hostile_helpers import Party, around_now, audit_of, leaks, party, received
 
 SITE_1 = (36.2013, 37.1027)
 SITE_2 = (36.2611, 37.1029)  # 6.6 km north of site 1

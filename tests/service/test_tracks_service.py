@@ -402,9 +402,7 @@ def test_current_alerts_are_the_latest_told_and_only_the_callers(
     assert [x["id"] for x in alerts.current(svc, b)["items"]] == [pair_bc]
 
 
-def test_current_alerts_leave_out_pairs_whose_tracks_went_stale(
-    svc: Service, clock: Clock
-) -> None:
+def test_current_alerts_leave_out_pairs_whose_tracks_went_stale(svc: Service, clock: Clock) -> None:
     a, b = party(svc, "North"), party(svc, "South")
     fly(svc, a, [east("N-1", clock.t)])
     fly(svc, b, [west("S-1", clock.t)])
