@@ -200,6 +200,31 @@ def _note(party: str | None, action: str, subject: str, data: Mapping[str, Any])
     return AuditNote(party, action, subject, data, stamp=_GATE)
 
 
+@frozen
+class Encounter:
+    """What both sides of a tactical conflict are told of it (the pair's geometry, not ids)."""
+
+    reason: str
+    los: bool
+    tcpa_s: float
+    dcpa_m: float
+    t_in_s: float
+    time: float
+    cpa_lat: float
+    cpa_lng: float
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "los": self.los,
+            "tcpa_s": round(self.tcpa_s, 3),
+            "dcpa_m": round(self.dcpa_m, 3),
+            "t_in_s": round(self.t_in_s, 3),
+            "time": rfc3339(self.time),
+            "cpa": {"lat": self.cpa_lat, "lng": self.cpa_lng},
+        }
+
+
 # ---- conflicts ----
 
 
@@ -320,12 +345,12 @@ def refusal(
 
 
 def pair_alert(
-    pair: str, a: PairSide, b: PairSide, base: Mapping[str, Any], names: Mapping[str, str]
+    pair: str, a: PairSide, b: PairSide, encounter: Encounter, names: Mapping[str, str]
 ) -> list[Delivery]:
     """Both sides of a tactical conflict: a side whose aircraft is qualified sees the other's
     aircraft (alias and state); one that is not sees nothing of it and is told its own aircraft
     was shown (`tactical.shown`), so whoever is shown is always told."""
-    out = []
+    out, base = [], encounter.json()
     for mine, other in ((a, b), (b, a)):
         if mine.qualified:
             data = {

@@ -28,7 +28,7 @@ from typing import Any
 from attrs import frozen
 
 from deconflict.engine import disclosure
-from deconflict.engine.disclosure import Delivery, EventType, PairSide, rfc3339
+from deconflict.engine.disclosure import Delivery, Encounter, EventType, PairSide, rfc3339
 from deconflict.service.context import Principal, Service
 from deconflict.service.records import audit, deliver, file
 from deconflict.store import Tx
@@ -136,15 +136,9 @@ def alert(tx: Tx, svc: Service, batch: set[TrackKey], raised: set[TrackKey], now
         if why is None:
             continue
         pair = _pair(row)
-        base = {
-            "reason": why,
-            "los": hit.los,
-            "tcpa_s": round(hit.tcpa_s, 3),
-            "dcpa_m": round(hit.dcpa_m, 3),
-            "t_in_s": round(hit.t_in_s, 3),
-            "time": rfc3339(now),
-            "cpa": {"lat": hit.cpa.lat, "lng": hit.cpa.lng},
-        }
+        base = Encounter(
+            why, hit.los, hit.tcpa_s, hit.dcpa_m, hit.t_in_s, now, hit.cpa.lat, hit.cpa.lng
+        )
         a, b = _side(hit, hit.a, pair.alias_a, ok), _side(hit, hit.b, pair.alias_b, ok)
         deliveries = disclosure.pair_alert(pair.id, a, b, base, names)
         alerted = {d.party: dict(d.data) for d in deliveries if d.type is EventType.TACTICAL_ALERT}
