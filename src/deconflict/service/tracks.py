@@ -12,8 +12,7 @@ from attrs import asdict, frozen
 
 from deconflict.engine import Kind, Operation
 from deconflict.errors import DomainError, NotFound
-from deconflict.geometry.geodesy import distance_m
-from deconflict.geometry.model import LatLng
+from deconflict.geometry.geodesy import GEOD
 from deconflict.service.alerts import alert
 from deconflict.service.conformance import Verdict, judge
 from deconflict.service.context import Principal, Service, Unprocessable
@@ -80,29 +79,43 @@ def _check_values(states: Sequence[TrackState], max_batch: int) -> None:
 def _check_speeds(states: Sequence[TrackState], stored: dict[str, Any], cfg: TrackSettings) -> None:
     """Refuse what no aircraft can do: a ground speed above the maximum, or a jump between
     two states of one aircraft (in the batch, or from the stored one) that implies it."""
-    last: dict[str, tuple[float, float, float]] = {
-        a: (r.lat, r.lng, r.time) for a, r in stored.items()
-    }
-    for i in sorted(range(len(states)), key=lambda i: states[i].time):
-        s = states[i]
+    for i, s in enumerate(states):
         if s.gs_mps > cfg.max_speed_mps:
             raise InvalidTrack(
                 "impossible_speed",
                 f"is above the {cfg.max_speed_mps:g} m/s no aircraft exceeds",
                 f"tracks[{i}].gs_mps",
             )
+    # Each state after the one before it (same aircraft, by time; the stored state first).
+    last: dict[str, tuple[float, float, float]] = {
+        a: (r.lat, r.lng, r.time) for a, r in stored.items()
+    }
+    pairs: list[tuple[int, tuple[float, float, float]]] = []
+    for i in sorted(range(len(states)), key=lambda i: states[i].time):
+        s = states[i]
         prev = last.get(s.id)
-        if prev is not None and s.time >= prev[2]:
-            moved = distance_m(LatLng(prev[0], prev[1]), LatLng(s.lat, s.lng))
-            if moved > cfg.max_speed_mps * (s.time - prev[2]) + cfg.jump_slack_m:
-                raise InvalidTrack(
-                    "impossible_jump",
-                    f"is {moved:.0f} m from the previous state of {s.id!r} "
-                    f"{s.time - prev[2]:g} s before: faster than {cfg.max_speed_mps:g} m/s",
-                    f"tracks[{i}].time",
-                )
-        if prev is None or s.time >= prev[2]:
-            last[s.id] = (s.lat, s.lng, s.time)
+        if prev is not None and s.time < prev[2]:
+            continue  # older than what is known: ignored anyway
+        if prev is not None:
+            pairs.append((i, prev))
+        last[s.id] = (s.lat, s.lng, s.time)
+    if not pairs:
+        return
+    now = [states[i] for i, _ in pairs]
+    _, _, moved = GEOD.inv(
+        [p[1] for _, p in pairs],
+        [p[0] for _, p in pairs],
+        [s.lng for s in now],
+        [s.lat for s in now],
+    )
+    for (i, prev), s, d in zip(pairs, now, moved, strict=True):
+        if d > cfg.max_speed_mps * (s.time - prev[2]) + cfg.jump_slack_m:
+            raise InvalidTrack(
+                "impossible_jump",
+                f"is {d:.0f} m from the previous state of {s.id!r} {s.time - prev[2]:g} s "
+                f"before: faster than {cfg.max_speed_mps:g} m/s",
+                f"tracks[{i}].time",
+            )
 
 
 def _check_times(states: Sequence[TrackState], now: float, max_future_s: float) -> None:
