@@ -175,17 +175,6 @@ class RefusalDetail:
 
 
 @frozen
-class TacticalView:
-    """A tactical alert or clearing notice for one side of a pair of aircraft."""
-
-    data: Mapping[str, Any]
-    stamp: object = _stamp()
-
-    def json(self) -> dict[str, Any]:
-        return dict(self.data)
-
-
-@frozen
 class PairSide:
     """One aircraft of a pair: its owner, its id, its alias to the other side, its state."""
 

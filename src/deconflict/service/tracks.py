@@ -11,6 +11,7 @@ from typing import Any
 from attrs import asdict, frozen
 
 from deconflict.engine import Kind, Operation
+from deconflict.engine.disclosure import EventType
 from deconflict.errors import DomainError, NotFound
 from deconflict.geometry.geodesy import GEOD
 from deconflict.service.alerts import alert
@@ -207,8 +208,8 @@ def post(svc: Service, who: Principal, states: Sequence[TrackState]) -> dict[str
         return {
             "accepted": len(accepted),
             "ignored": len(states) - len(accepted),
-            "alerts": told.get(party, {}).get("tactical.alert", []),
-            "cleared": told.get(party, {}).get("tactical.cleared", []),
+            "alerts": told.get(party, {}).get(EventType.TACTICAL_ALERT, []),
+            "cleared": told.get(party, {}).get(EventType.TACTICAL_CLEARED, []),
             "nonconformance": nonconformance,
         }
 
