@@ -74,11 +74,9 @@ def test_health_and_metrics(client: TestClient) -> None:
     client.post("/v1/operations", json={"kind": "flight", "volumes": [circle()]}, headers=north)
     after = client.get("/metrics").text
     # Two writes so far (the party, the operation): counted once each, in as many commits.
-    assert (
-        metric(after, "deconflict_writes_committed_total")
-        - metric(text, "deconflict_writes_committed_total")
-        == 2
-    )
+    assert metric(after, "deconflict_writes_committed_total") - metric(
+        text, "deconflict_writes_committed_total"
+    ) == 2
     assert "deconflict_write_commits_total" in after and "deconflict_write_retries_total" in after
 
 

@@ -142,15 +142,12 @@ def _at(minutes: float) -> dict[str, str]:
     return {"value": t.strftime("%Y-%m-%dT%H:%M:%SZ"), "format": "RFC3339"}
 
 
-def circle(
-    lat: float, lng: float, radius: float, start_min: float, hours: float = 2, upper: float = 1000
-) -> dict[str, Any]:
+def circle(lat: float, lng: float, radius: float, start_min: float, hours: float = 2,
+           upper: float = 1000) -> dict[str, Any]:
     return {
         "volume": {
-            "outline_circle": {
-                "center": {"lat": lat, "lng": lng},
-                "radius": {"value": radius, "units": "M"},
-            },
+            "outline_circle": {"center": {"lat": lat, "lng": lng},
+                               "radius": {"value": radius, "units": "M"}},
             "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
             "altitude_upper": {"value": upper, "reference": "W84", "units": "M"},
         },
@@ -160,8 +157,7 @@ def circle(
 
 
 def create(server: Server, key: str, kind: str, label: str, volume: dict[str, Any]) -> str:
-    r = server.call(
-        key, "POST", "/v1/operations", json={"kind": kind, "label": label, "volumes": [volume]}
-    )
+    r = server.call(key, "POST", "/v1/operations",
+                    json={"kind": kind, "label": label, "volumes": [volume]})
     assert r.status_code == 201, r.text
     return str(r.json()["operation"]["id"])

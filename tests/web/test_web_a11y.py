@@ -21,7 +21,8 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
 # Controls are known by kind and accessible name, not by a mark on the element: live lists
 # redraw their items (after the stream connects, on events), which would drop such marks.
 NAME = (
-    "(el) => el.tagName + ':' + (el.getAttribute('aria-label') || el.textContent || el.id).trim()"
+    "(el) => el.tagName + ':'"
+    " + (el.getAttribute('aria-label') || el.textContent || el.id).trim()"
 )
 
 TAGGED = f"""() => {{
@@ -78,15 +79,8 @@ def test_keyboard_and_labels(server: Server, new_page: Callable[[str], Page]) ->
 
     names = page.evaluate(TAGGED)
     labels = {n.split(":", 1)[1] for n in names}
-    assert {
-        "Acknowledge",
-        "Activate",
-        "Cancel operation",
-        "Create operation",
-        "Draw on map",
-        "Zoom in",
-        "Sign out",
-    } <= labels
+    assert {"Acknowledge", "Activate", "Cancel operation", "Create operation", "Draw on map",
+            "Zoom in", "Sign out"} <= labels
     seen = tab_through(page, len(names) + 20)
     missing = [n for n in names if n not in seen]
     assert missing == []
@@ -99,5 +93,4 @@ def test_keyboard_and_labels(server: Server, new_page: Callable[[str], Page]) ->
     page.keyboard.press("Enter")
     expect(page.locator("#conflict-list .my-status")).to_contain_text("acknowledged")
     expect(page.locator("#announce-polite")).to_contain_text(
-        f"Acknowledged the conflict with {air}"
-    )
+        f"Acknowledged the conflict with {air}")

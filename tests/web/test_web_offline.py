@@ -31,12 +31,8 @@ def test_console_loads_nothing_from_outside(
     assert blocked == []
     assert all(url.startswith(f"{server.base}/") for url in requested), requested
     paths = {url.removeprefix(server.base).split("#")[0] for url in requested}
-    assert {
-        "/vendor/leaflet/leaflet.js",
-        "/vendor/world-atlas/countries-50m.json",
-        "/vendor/topojson-client/topojson-client.min.js",
-        "/js/app.js",
-    } <= paths
+    assert {"/vendor/leaflet/leaflet.js", "/vendor/world-atlas/countries-50m.json",
+            "/vendor/topojson-client/topojson-client.min.js", "/js/app.js"} <= paths
     # No tile layer: Leaflet drew no <img> tiles; the outlines are vector paths on canvas.
     expect(page.locator("#map img.leaflet-tile")).to_have_count(0)
     expect(page.locator("#map canvas").first).to_be_visible()

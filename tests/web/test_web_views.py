@@ -87,8 +87,7 @@ def test_event_stream_drop_and_resume(own_server: Server, new_page: Callable[[st
     create(server, air_key, "hazard", "Demolition", circle(36.2, 37.1, 1000, 120))
     started = time.monotonic()
     expect(page.locator("#conflict-list li", has_text=f"Conflict with {air}")).to_have_count(
-        1, timeout=LIVE_MS
-    )
+        1, timeout=LIVE_MS)
     assert time.monotonic() - started < LIVE_MS / 1000 + 0.5
     assert page.evaluate("window.notReloaded") is True
 
@@ -117,3 +116,4 @@ def test_sse_parser_in_the_browser(server: Server, new_page: Callable[[str], Pag
         "retry": 1000,
         "lastId": "9",
     }
+
