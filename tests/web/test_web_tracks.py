@@ -33,27 +33,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         s.stop()
 
 
-def state(
-    aircraft: str,
-    lat: float,
-    lng: float,
-    trk: float,
-    *,
-    gs: float = 150.0,
-    alt: float = 3000.0,
-    operation: str | None = None,
-    ago_s: float = 0.0,
-) -> dict[str, Any]:
+def state(aircraft: str, lat: float, lng: float, trk: float, *, gs: float = 150.0,
+          alt: float = 3000.0, operation: str | None = None, ago_s: float = 0.0) -> dict[str, Any]:
     at = datetime.now(UTC) - timedelta(seconds=ago_s)
     out: dict[str, Any] = {
-        "id": aircraft,
-        "lat": lat,
-        "lng": lng,
-        "alt_m": alt,
-        "gs_mps": gs,
-        "trk_deg": trk,
-        "vs_mps": 0.0,
-        "time": at.isoformat().replace("+00:00", "Z"),
+        "id": aircraft, "lat": lat, "lng": lng, "alt_m": alt, "gs_mps": gs, "trk_deg": trk,
+        "vs_mps": 0.0, "time": at.isoformat().replace("+00:00", "Z"),
     }
     if operation is not None:
         out["operation_id"] = operation
@@ -89,12 +74,9 @@ def test_converging_aircraft_alert_and_clear(
     west_area["volume"]["altitude_upper"]["value"] = 3100
     east_area["volume"]["altitude_lower"]["value"] = 3150
     east_area["volume"]["altitude_upper"]["value"] = 3500
-    west_op = activate(
-        server, west_key, create(server, west_key, "flight", "West patrol", west_area)
-    )
-    east_op = activate(
-        server, east_key, create(server, east_key, "flight", "East patrol", east_area)
-    )
+    west_op = create(server, west_key, "flight", "West patrol", west_area)
+    east_op = create(server, east_key, "flight", "East patrol", east_area)
+    activate(server, west_key, west_op), activate(server, east_key, east_op)
     page = new_page(server.base)
     sign_in(page, east_key, east, view=(36.2, 37.1, 10))
     page.evaluate("window.notReloaded = true")
@@ -122,10 +104,10 @@ def test_converging_aircraft_alert_and_clear(
     expect(item).to_contain_text("your EW-1 (3,200 m) × their aircraft #")
     expect(item).to_contain_text("separation lost in")
     expect(page.locator("#conflict-list li")).to_have_count(0)  # strategically deconflicted
-    expect(page.locator("#alert-banner")).to_contain_text(f"Tactical alert with {west}: your EW-1")
+    expect(page.locator("#alert-banner")).to_contain_text(
+        f"Tactical alert with {west}: your EW-1")
     expect(page.locator("#announce-assertive")).to_contain_text(
-        f"Tactical alert: your EW-1 and an aircraft of {west}"
-    )
+        f"Tactical alert: your EW-1 and an aircraft of {west}")
     # The other party's registry id never shows.
     assert "WW-7" not in page.locator("body").inner_text()
     labels = page.locator(".track-label-other").all_inner_texts()
@@ -160,13 +142,14 @@ def test_converging_aircraft_alert_and_clear(
     assert page.evaluate("window.notReloaded") is True
 
 
-def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str], Page]) -> None:
+def test_nonconformance_on_both_consoles(
+    server: Server, new_page: Callable[[str], Page]
+) -> None:
     owner, other = "Stray Wing", "Range Keeper"
     owner_key, other_key = server.party(owner), server.party(other)
     corridor = create(server, owner_key, "flight", "Corridor", circle(36.5, 37.5, 3000, -5))
-    range_op = create(
-        server, other_key, "flight", "Range orbit", circle(36.6, 37.5, 6000, -5, upper=5000)
-    )
+    range_op = create(server, other_key, "flight", "Range orbit",
+                      circle(36.6, 37.5, 6000, -5, upper=5000))
     a, b = new_page(server.base), new_page(server.base)
     sign_in(a, owner_key, owner, view=(36.55, 37.5, 10))
     sign_in(b, other_key, other, view=(36.55, 37.5, 10))
@@ -177,9 +160,8 @@ def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str
     expect(a.locator("#alert-list li")).to_have_count(0)
 
     # 11 km north, outside the corridor and inside the other party's range.
-    told = post(
-        server, owner_key, state("SW-3", 36.6, 37.5, 0.0, gs=80, alt=900, operation=corridor)
-    )
+    told = post(server, owner_key,
+                state("SW-3", 36.6, 37.5, 0.0, gs=80, alt=900, operation=corridor))
     assert len(told["nonconformance"]) == 1
     item = a.locator("#alert-list li", has_text="SW-3 outside its operation")
     expect(item).to_have_count(1, timeout=LIVE_MS)
@@ -189,8 +171,7 @@ def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str
     expect(a.locator("path.track-own.nonconforming")).to_have_count(1)
     expect(a.locator("path.stray-region")).to_have_count(1)
     expect(a.locator("#announce-assertive")).to_contain_text(
-        "Nonconformance: SW-3 left operation “Corridor”"
-    )
+        "Nonconformance: SW-3 left operation “Corridor”")
 
     # The party whose operation it strayed into is told, under an alias, with the region.
     seen = b.locator("#alert-list li", has_text=f"Aircraft of {owner} in your operation")
@@ -199,8 +180,8 @@ def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str
     expect(b.locator("path.track-other.stray")).to_have_count(1)
     expect(b.locator("path.stray-region")).to_have_count(1)
     expect(b.locator("#announce-assertive")).to_contain_text(
-        f"An aircraft of {owner} that left its own operation is inside your operation “Range orbit”"
-    )
+        f"An aircraft of {owner} that left its own operation is inside your operation "
+        "“Range orbit”")
     assert "SW-3" not in b.locator("body").inner_text()
     assert range_op
     screenshot(a, "console-nonconformance-owner.png")
@@ -212,9 +193,8 @@ def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str
     c = new_page(server.base)
     c.goto("/#map=36.55,37.5,10")
     c.get_by_label("API key").fill(other_key)
-    told = post(
-        server, owner_key, state("SW-3", 36.601, 37.5, 0.0, gs=80, alt=900, operation=corridor)
-    )
+    told = post(server, owner_key,
+                state("SW-3", 36.601, 37.5, 0.0, gs=80, alt=900, operation=corridor))
     assert told["nonconformance"] == [] and told["alerts"] == []
     started = time.monotonic()
     c.get_by_role("button", name="Sign in").click()
@@ -231,6 +211,7 @@ def test_nonconformance_on_both_consoles(server: Server, new_page: Callable[[str
     expect(item).to_have_count(0, timeout=LIVE_MS)
 
 
+
 def test_a_console_signing_in_mid_conflict_shows_the_alert_at_once(
     server: Server, new_page: Callable[[str], Page]
 ) -> None:
@@ -242,10 +223,8 @@ def test_a_console_signing_in_mid_conflict_shows_the_alert_at_once(
     page.goto("/#map=35.5,36.5,10")
     page.get_by_label("API key").fill(south_key)
     area = circle(35.5, 36.5, 30_000, -5, upper=5000)
-    ops = {
-        k: activate(server, k, create(server, k, "flight", "Sortie", area))
-        for k in (north_key, south_key)
-    }
+    ops = {k: activate(server, k, create(server, k, "flight", "Sortie", area))
+           for k in (north_key, south_key)}
     # Head-on at 3,000 m, 18 km apart: an alert, raised now, to both.
     post(server, north_key, state("LN-1", 35.5, 36.4, 90.0, operation=ops[north_key]))
     told = post(server, south_key, state("LS-2", 35.5, 36.6, 270.0, operation=ops[south_key]))
