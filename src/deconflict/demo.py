@@ -64,7 +64,9 @@ def load(svc: Service, path: Path = CITY) -> dict[str, str]:
 # Each air force flies a "sortie" operation live now; its aircraft report through the real HTTP
 # API every second. SAW-21 crosses the city through North's patrol aircraft (tactical alerts);
 # NAF-12 leaves North's sortie northwards (nonconformance) towards South's sortie (the strategic
-# re-check tells South). The scenario repeats every PERIOD_S.
+# re-check tells South). The scenario repeats every PERIOD_S. Only aircraft tied to an active
+# sortie they conform to are shown others' aircraft: SAW-21 (no sortie) is shown to North, and
+# South is told so (`tactical.shown`).
 
 PERIOD_S = 360.0
 TICK_S = 1.0
@@ -145,10 +147,13 @@ def batches(
     """Every party's `POST /v1/tracks` body items at `elapsed_s` into the scenario."""
     stamp = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
     out: dict[str, list[dict[str, Any]]] = {}
+    lap = int(elapsed_s // PERIOD_S)
     for f in FLIGHTS:
         lat, lng, gs, trk = where(f, elapsed_s % PERIOD_S)
         state = {
-            "id": f.id,
+            # Each lap starts over where the first did: another aircraft (the service refuses
+            # a state that jumps from where the same aircraft was a second before).
+            "id": f.id if lap == 0 else f"{f.id}.{lap}",
             "lat": lat,
             "lng": lng,
             "alt_m": f.alt_m,

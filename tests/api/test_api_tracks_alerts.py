@@ -46,6 +46,22 @@ def around_now(lat: float, radius: float) -> dict[str, Any]:
     }
 
 
+def sortie(client: TestClient, headers: dict[str, str]) -> str:
+    """An active flight over the area (over its conflicts): only a state tied to one, and
+    conforming, is shown other parties' aircraft."""
+    body = {"kind": "flight", "volumes": [around_now(36.2, 30_000)]}
+    made = client.post("/v1/operations", json=body, headers=headers).json()
+    op = made["operation"]["id"]
+    over = [c["id"] for c in made["conflicts"]]
+    r = client.patch(
+        f"/v1/operations/{op}",
+        json={"state": "active", "override": over},
+        headers={**headers, "If-Match": "1"},
+    )
+    assert r.status_code == 200, r.text
+    return str(op)
+
+
 def test_current_alerts_answer_as_they_were_told(client: TestClient) -> None:
     north, south, west = (party_headers(client, n) for n in ("North", "South", "West"))
     r = client.get("/v1/tracks/alerts", headers=north)
@@ -53,8 +69,10 @@ def test_current_alerts_answer_as_they_were_told(client: TestClient) -> None:
     assert r.json()["items"] == [] and (r.json()["stale_s"], r.json()["realert_s"]) == (60, 15)
 
     # A head-on pair North x South.
-    client.post("/v1/tracks", json={"tracks": [state("N-1", 37.0, 90.0)]}, headers=north)
-    r = client.post("/v1/tracks", json={"tracks": [state("S-1", 37.2, 270.0)]}, headers=south)
+    n_1 = state("N-1", 37.0, 90.0, operation_id=sortie(client, north))
+    s_1 = state("S-1", 37.2, 270.0, operation_id=sortie(client, south))
+    client.post("/v1/tracks", json={"tracks": [n_1]}, headers=north)
+    r = client.post("/v1/tracks", json={"tracks": [s_1]}, headers=south)
     (told_south,) = r.json()["alerts"]
     assert client.get("/v1/tracks/alerts", headers=south).json()["items"] == [told_south]
     (shown_north,) = client.get("/v1/tracks/alerts", headers=north).json()["items"]
@@ -75,7 +93,7 @@ def test_current_alerts_answer_as_they_were_told(client: TestClient) -> None:
     strayed = state("S-2", 37.1, 0.0, lat=36.5, operation_id=corridor)
     r = client.post("/v1/tracks", json={"tracks": [strayed]}, headers=south)
     (notice,) = r.json()["nonconformance"]
-    assert notice["hits"][0]["other_party"] == "West"
+    assert "West" in [h["other_party"] for h in notice["hits"]]
     (shown_west,) = client.get("/v1/tracks/alerts", headers=west).json()["items"]
     assert set(shown_west) == {
         "reason",

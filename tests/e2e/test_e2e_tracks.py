@@ -46,6 +46,41 @@ def aircraft(id_: str, lng: float, trk: float, **kw: Any) -> dict[str, Any]:
     }
 
 
+def sortie(c: httpx.Client) -> str:
+    """An active flight over the area, now (over its conflicts): only states tied to one, and
+    conforming, are shown other parties' aircraft."""
+    t = time.time()
+    span = {
+        "time_start": {"value": _at(t - 600), "format": "RFC3339"},
+        "time_end": {"value": _at(t + 3600), "format": "RFC3339"},
+    }
+    circle = {
+        "outline_circle": {
+            "center": {"lat": 36.2, "lng": 37.1},
+            "radius": {"value": 30_000, "units": "M"},
+        },
+        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+        "altitude_upper": {"value": 3000, "reference": "W84", "units": "M"},
+    }
+    made = c.post(
+        "/v1/operations", json={"kind": "flight", "volumes": [{"volume": circle, **span}]}
+    )
+    assert made.status_code == 201, made.text
+    op = made.json()["operation"]["id"]
+    over = [x["id"] for x in made.json()["conflicts"]]
+    r = c.patch(
+        f"/v1/operations/{op}",
+        json={"state": "active", "override": over},
+        headers={"If-Match": "1"},
+    )
+    assert r.status_code == 200, r.text
+    return str(op)
+
+
+def _at(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
 class Listener(threading.Thread):
     """Reads a party's live stream; notes when each event arrives (monotonic clock)."""
 
@@ -74,7 +109,9 @@ class Listener(threading.Thread):
 def test_the_other_party_is_alerted_within_a_second(server: Server) -> None:
     north, _ = party(server, "North")
     south, key_s = party(server, "South")
-    r = south.post("/v1/tracks", json={"tracks": [aircraft("S-7", 37.2, 270.0)]})
+    s_7 = aircraft("S-7", 37.2, 270.0, operation_id=sortie(south))
+    n_1 = aircraft("N-1", 37.0, 90.0, operation_id=sortie(north))
+    r = south.post("/v1/tracks", json={"tracks": [s_7]})
     assert r.status_code == 200 and r.json()["alerts"] == []
     listener = Listener(server, key_s)
     listener.start()
@@ -82,7 +119,7 @@ def test_the_other_party_is_alerted_within_a_second(server: Server) -> None:
     time.sleep(0.3)  # the stream has taken its starting point: it is live
 
     sent = time.monotonic()
-    r = north.post("/v1/tracks", json={"tracks": [aircraft("N-1", 37.0, 90.0)]})
+    r = north.post("/v1/tracks", json={"tracks": [n_1]})
     answered = time.monotonic()
     assert r.status_code == 200, r.text
     assert listener.arrived.wait(5), "no tactical.alert reached South"

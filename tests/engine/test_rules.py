@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from attrs import asdict, evolve
+from attrs import evolve
 from catalogue import square
 from strategies import EPOCH, offset
 
@@ -17,7 +17,6 @@ from deconflict.engine import (
     Separation,
     State,
     conflicts_between,
-    view,
 )
 from deconflict.geometry import Circle, LatLng, Volume
 
@@ -109,27 +108,6 @@ def conflict() -> Conflict:
     c = conflicts_between(a, b, Rules())
     assert c is not None
     return c
-
-
-def test_views_give_each_side_its_own_id_and_never_the_others() -> None:
-    c = conflict()
-    north, aid = view(c, "north"), view(c, "aid")
-    assert (north.my_operation, north.my_kind, north.other_party, north.other_kind) == (
-        "op-north",
-        Kind.HAZARD,
-        "aid",
-        Kind.PRESENCE,
-    )
-    assert (aid.my_operation, aid.my_kind, aid.other_party, aid.other_kind) == (
-        "op-aid",
-        Kind.PRESENCE,
-        "north",
-        Kind.HAZARD,
-    )
-    assert "op-aid" not in repr(asdict(north)) and "op-north" not in repr(asdict(aid))
-    assert north.regions == aid.regions == c.regions
-    with pytest.raises(ValueError):
-        view(c, "south")
 
 
 def test_regions_hold_only_the_overlap() -> None:

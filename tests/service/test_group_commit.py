@@ -16,9 +16,9 @@ from samples import circle
 
 from deconflict.engine import key_levels, volume_key
 from deconflict.geometry import parse_volumes, volume_to_json
-from deconflict.service.records import emit
 from deconflict.store import Database, Tx, migrate
 from deconflict.store.db import GATE_KEY
+from deconflict.store.log import insert_event
 from deconflict.store.operations import insert_operation, insert_volumes, levels
 from deconflict.store.parties import insert_party
 from deconflict.store.schema import audit, events, meta, parties
@@ -263,8 +263,8 @@ def test_events_of_a_batch_are_numbered_in_order_without_gaps(db: Database) -> N
 
     def tell(n: int, fail: bool = False) -> Callable[[Tx], Any]:
         def unit(tx: Tx) -> None:
-            emit(tx, "p", "note", {"id": f"n{n}"}, 0.0)
-            emit(tx, "q", "note", {"id": f"n{n}"}, 0.0)
+            insert_event(tx, "p", "note", {"id": f"n{n}"}, 0.0, f"n{n}")
+            insert_event(tx, "q", "note", {"id": f"n{n}"}, 0.0, f"n{n}")
             if fail:
                 raise LookupError("rolled back")
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from attrs import evolve
 from samples import BASE, circle
 
-from deconflict.engine import Kind
+from deconflict.engine import Kind, State
 from deconflict.errors import DomainError, NotFound
 from deconflict.geometry import parse_volumes
 from deconflict.service import Principal, Service, alerts, events, tracks
@@ -58,7 +58,41 @@ def west(id_: str, t: float, **kw: Any) -> TrackState:
 
 
 def seen(svc: Service, who: Principal, type_: str = "") -> list[dict[str, Any]]:
-    return [e["data"] for e in events.after(svc, who, 0) if e["type"].startswith(type_)]
+    """The live-track events the party was told (its sortie's strategic conflicts left out)."""
+    told = [e for e in events.after(svc, who, 0) if not e["type"].startswith(STRATEGIC)]
+    return [e["data"] for e in told if e["type"].startswith(type_)]
+
+
+STRATEGIC = ("conflict.", "operation.")
+
+
+def sortie(svc: Service, who: Principal, lat: float = 36.2) -> str:
+    """The party's active flight over the test area around `lat` (activated over its
+    conflicts)."""
+    label = f"sortie {lat}"
+    mine = [o for o in ops.list_(svc, who, 100, None)["items"] if o["label"] == label]
+    if mine:
+        return str(mine[0]["id"])
+    vol = circle(lat=lat, radius=50_000, hi=5000, start=0, end=3)
+    made = ops.create(svc, who, ops.Draft(Kind.FLIGHT, parse_volumes([vol]), label=label))
+    op_id = made["operation"]["id"]
+    over = tuple(c["id"] for c in made["conflicts"])
+    ops.change(svc, who, op_id, ops.Change(state=State.ACTIVE, override=over), 1)
+    return str(op_id)
+
+
+def fly(svc: Service, who: Principal, states: list[TrackState]) -> dict[str, Any]:
+    """Post states, each not tied to an operation tied to the party's sortie (so it may see
+    others' aircraft: DESIGN.md); `operation_id=NO_OP` keeps one untied."""
+    op = sortie(svc, who)
+    tied = [
+        evolve(s, operation_id=None if s.operation_id == NO_OP else (s.operation_id or op))
+        for s in states
+    ]
+    return tracks.post(svc, who, tied)
+
+
+NO_OP = "untied"
 
 
 def test_both_parties_are_alerted_and_each_sees_only_the_aircraft_involved(
@@ -67,10 +101,10 @@ def test_both_parties_are_alerted_and_each_sees_only_the_aircraft_involved(
     a, b = party(svc, "North"), party(svc, "South")
     op_b = ops.create(svc, b, ops.Draft(Kind.FLIGHT, parse_volumes([circle(lat=10.0)])))
     op_b_id = op_b["operation"]["id"]
-    assert tracks.post(svc, a, [east("NORTH-1", clock.t)])["alerts"] == []
+    assert fly(svc, a, [east("NORTH-1", clock.t)])["alerts"] == []
     clock.t += 1
     far = state("SOUTH-9", clock.t, lng=40.0)  # B's other aircraft, 250 km away
-    out = tracks.post(svc, b, [west("SOUTH-7", clock.t, operation_id=None), far])
+    out = fly(svc, b, [west("SOUTH-7", clock.t), far])
     assert out["accepted"] == 2
     (mine_b,) = out["alerts"]
     (alert_a,) = seen(svc, a, "tactical")
@@ -100,50 +134,50 @@ def test_both_parties_are_alerted_and_each_sees_only_the_aircraft_involved(
 
 def test_no_alert_between_aircraft_of_one_party(svc: Service, clock: Clock) -> None:
     a = party(svc, "North")
-    out = tracks.post(svc, a, [east("N-1", clock.t), west("N-2", clock.t)])
+    out = fly(svc, a, [east("N-1", clock.t), west("N-2", clock.t)])
     assert out["accepted"] == 2 and out["alerts"] == [] and seen(svc, a) == []
 
 
 def test_stale_tracks_take_no_part_and_age_out(svc: Service, clock: Clock) -> None:
     a, b = party(svc, "North"), party(svc, "South")
-    tracks.post(svc, a, [east("N-1", clock.t, gs_mps=0.0, lng=37.1)])  # hovering in B's way
+    fly(svc, a, [east("N-1", clock.t, gs_mps=0.0, lng=37.1)])  # hovering in B's way
     assert [t["id"] for t in tracks.list_(svc, a, 10, None)["items"]] == ["N-1"]
     clock.t += 61
     assert tracks.list_(svc, a, 10, None)["items"] == []
-    out = tracks.post(svc, b, [west("S-1", clock.t)])
+    out = fly(svc, b, [west("S-1", clock.t)])
     assert out["alerts"] == [] and seen(svc, a) == [] and seen(svc, b) == []
     # Deleted lazily by that batch; a state already stale on arrival is ignored.
     count = "SELECT count(*) FROM tracks WHERE party_id = :p"
     assert svc.read(lambda tx: tx.execute(sa.text(count), {"p": a.party()}).scalar()) == 0
-    late = tracks.post(svc, a, [east("N-1", clock.t - 61, lng=37.1)])
+    late = fly(svc, a, [east("N-1", clock.t - 61, lng=37.1)])
     assert (late["accepted"], late["ignored"]) == (0, 1)
 
 
 def test_older_states_are_ignored(svc: Service, clock: Clock) -> None:
     a = party(svc, "North")
-    tracks.post(svc, a, [east("N-1", clock.t, alt_m=1200.0)])
-    out = tracks.post(svc, a, [east("N-1", clock.t - 5), east("N-1", clock.t - 2)])
+    fly(svc, a, [east("N-1", clock.t, alt_m=1200.0)])
+    out = fly(svc, a, [east("N-1", clock.t - 5), east("N-1", clock.t - 2)])
     assert (out["accepted"], out["ignored"]) == (0, 2)
     assert tracks.list_(svc, a, 10, None)["items"][0]["alt_m"] == 1200.0
 
 
 def test_alerts_are_not_repeated_until_something_changes(svc: Service, clock: Clock) -> None:
     a, b = party(svc, "North"), party(svc, "South")
-    tracks.post(svc, a, [east("N-1", clock.t)])
-    tracks.post(svc, b, [west("S-1", clock.t)])
+    fly(svc, a, [east("N-1", clock.t)])
+    fly(svc, b, [west("S-1", clock.t)])
     for _ in range(3):  # both keep reporting, nothing new: no flood
         clock.t += 1
-        tracks.post(svc, a, [east("N-1", clock.t, lng=37.0 + 0.0011 * (clock.t - T0))])
-        tracks.post(svc, b, [west("S-1", clock.t, lng=37.2 - 0.0011 * (clock.t - T0))])
+        fly(svc, a, [east("N-1", clock.t, lng=37.0 + 0.0011 * (clock.t - T0))])
+        fly(svc, b, [west("S-1", clock.t, lng=37.2 - 0.0011 * (clock.t - T0))])
     assert [x["reason"] for x in seen(svc, a, "tactical")] == ["new"]
     clock.t += svc.config.tracks.realert_s
-    out = tracks.post(svc, b, [west("S-1", clock.t, lng=37.14)])
+    out = fly(svc, b, [west("S-1", clock.t, lng=37.14)])
     assert [x["reason"] for x in out["alerts"]] == ["realert"]
-    clock.t += 1
-    out = tracks.post(svc, b, [west("S-1", clock.t, lng=37.1, lat=36.2)])
+    clock.t += 15  # (no faster than an aircraft can fly: jumps are refused)
+    out = fly(svc, b, [west("S-1", clock.t, lng=37.1, lat=36.2)])
     assert [(x["reason"], x["los"]) for x in out["alerts"]] == [("los", True)]
-    clock.t += 1  # B turns back and climbs away: both are told it is over
-    out = tracks.post(svc, b, [west("S-1", clock.t, lng=37.3, trk_deg=90.0, alt_m=3000.0)])
+    clock.t += 5  # B turns back and climbs away: both are told it is over
+    out = fly(svc, b, [west("S-1", clock.t, lng=37.12, trk_deg=90.0, alt_m=3000.0)])
     (cleared,) = out["cleared"]
     assert cleared["cleared"] is True and cleared["mine"]["id"] == "S-1"
     (cleared_a,) = seen(svc, a, "tactical.cleared")
@@ -161,8 +195,8 @@ def test_nonconformance_is_told_once_per_episode(svc: Service, clock: Clock) -> 
     op = flight_op(svc, a, radius=5000)
 
     def report(lng: float, alt: float = 500.0) -> dict[str, Any]:
-        clock.t += 1
-        return tracks.post(svc, a, [east("N-1", clock.t, lng=lng, alt_m=alt, operation_id=op)])
+        clock.t += 30  # 9 km in 30 s at most: no jump
+        return fly(svc, a, [east("N-1", clock.t, lng=lng, alt_m=alt, operation_id=op)])
 
     assert report(37.1)["nonconformance"] == []
     out = report(37.2)  # 9 km east of the centre: outside
@@ -183,12 +217,15 @@ def test_a_straying_aircraft_raises_its_tactical_conflict_at_once(
 ) -> None:
     a, b = party(svc, "North"), party(svc, "South")
     op = flight_op(svc, a, radius=20_000)
-    tracks.post(svc, a, [east("N-1", clock.t, operation_id=op)])
-    tracks.post(svc, b, [west("S-1", clock.t)])
+    fly(svc, a, [east("N-1", clock.t, operation_id=op)])
+    fly(svc, b, [west("S-1", clock.t)])
     clock.t += 1
-    out = tracks.post(svc, a, [east("N-1", clock.t, operation_id=op, alt_m=1200.0)])
-    assert [x["reason"] for x in out["alerts"]] == ["nonconforming"]
-    assert [x["reason"] for x in seen(svc, b, "tactical")] == ["new", "nonconforming"]
+    out = fly(svc, a, [east("N-1", clock.t, operation_id=op, alt_m=1200.0)])
+    # A's aircraft is tied to a planned operation, and now strays from it: A is not shown
+    # B's aircraft, only told its own was shown; B is told at once.
+    assert out["alerts"] == [] and [x["reason"] for x in seen(svc, a, "tactical.shown")]
+    told_b = [x["reason"] for x in seen(svc, b, "tactical")]
+    assert told_b[0] == "new" and "nonconforming" in told_b
 
 
 def test_where_the_aircraft_is_is_checked_against_others_operations(
@@ -200,7 +237,7 @@ def test_where_the_aircraft_is_is_checked_against_others_operations(
     assert seen(svc, a) == [] and seen(svc, b) == []
     clock.t += 1
     strayed = state("N-1", clock.t, lat=36.27, operation_id=mine)  # 7.8 km north
-    (notice,) = tracks.post(svc, a, [strayed])["nonconformance"]
+    (notice,) = fly(svc, a, [strayed])["nonconformance"]
     (hit,) = notice["hits"]
     assert hit["other_party"] == "South" and hit["other_kind"] == "flight"
     assert theirs not in json.dumps(notice)
@@ -211,10 +248,10 @@ def test_where_the_aircraft_is_is_checked_against_others_operations(
         assert secret not in json.dumps(told)
     # Still astray a second later: not told again until the re-alert interval.
     clock.t += 1
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.271, operation_id=mine)])
+    fly(svc, a, [state("N-1", clock.t, lat=36.271, operation_id=mine)])
     assert len(seen(svc, b, "tactical.alert")) == 1
     clock.t += svc.config.tracks.realert_s
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.272, operation_id=mine)])
+    fly(svc, a, [state("N-1", clock.t, lat=36.272, operation_id=mine)])
     again = seen(svc, b, "tactical.alert")
     assert len(again) == 2 and again[1]["other"]["id"] == told["other"]["id"]
     assert len(seen(svc, a, "nonconformance")) == 1
@@ -245,11 +282,12 @@ def test_bad_input_names_the_field_and_writes_nothing(
     svc: Service, clock: Clock, bad: dict[str, Any], field: str
 ) -> None:
     a, b = party(svc, "North"), party(svc, "South")
-    tracks.post(svc, b, [west("S-1", clock.t)])
+    fly(svc, b, [west("S-1", clock.t)])
+    sortie(svc, a)
     before = rows(svc)
     batch = [east("N-1", clock.t), evolve(east("N-2", clock.t), **bad)]
     with pytest.raises(DomainError) as err:
-        tracks.post(svc, a, batch)
+        fly(svc, a, batch)
     assert err.value.field == field
     assert rows(svc) == before
 
@@ -258,34 +296,35 @@ def test_another_partys_operation_looks_nonexistent(svc: Service, clock: Clock) 
     a, b = party(svc, "North"), party(svc, "South")
     theirs = flight_op(svc, b)
     with pytest.raises(NotFound) as err:
-        tracks.post(svc, a, [east("N-1", clock.t, operation_id=theirs)])
+        fly(svc, a, [east("N-1", clock.t, operation_id=theirs)])
     assert err.value.field == "tracks[0].operation_id" and err.value.code == "not_found"
     hazard = ops.create(svc, a, ops.Draft(Kind.HAZARD, parse_volumes([circle(lat=10.0)])))
     with pytest.raises(InvalidTrack, match="flight"):
-        tracks.post(svc, a, [east("N-1", clock.t, operation_id=hazard["operation"]["id"])])
+        fly(svc, a, [east("N-1", clock.t, operation_id=hazard["operation"]["id"])])
 
 
 def test_batches_are_bounded(svc: Service, clock: Clock) -> None:
     a = party(svc, "North")
     svc.config = svc.config.with_(tracks=evolve(svc.config.tracks, max_batch=2))
     with pytest.raises(InvalidTrack) as err:
-        tracks.post(svc, a, [east(f"N-{i}", clock.t) for i in range(3)])
+        fly(svc, a, [east(f"N-{i}", clock.t) for i in range(3)])
     assert err.value.field == "tracks"
     with pytest.raises(InvalidTrack):
-        tracks.post(svc, a, [])
+        fly(svc, a, [])
 
 
 def test_concurrent_batches_of_two_parties_see_each_other(svc: Service, clock: Clock) -> None:
     """Serializable on PostgreSQL, one writer on SQLite: whichever commits second sees the
     first's aircraft, so the pair is alerted exactly once to each side."""
     a, b = party(svc, "North"), party(svc, "South")
+    sortie(svc, a), sortie(svc, b)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def post(who: Principal, s: TrackState) -> None:
         start.wait()
         try:
-            tracks.post(svc, who, [s])
+            fly(svc, who, [s])
         except BaseException as e:  # surfaced below: a thread's failure must fail the test
             errors.append(e)
 
@@ -325,14 +364,16 @@ def test_current_alerts_are_the_latest_told_and_only_the_callers(
         "realert_s": svc.config.tracks.realert_s,
         "time": rfc3339(clock.t),
     }
-    tracks.post(svc, a, [east("N-1", clock.t)])
-    tracks.post(svc, b, [west("S-1", clock.t), state("S-2", clock.t, lat=40.0)])
-    tracks.post(svc, c, [state("W-1", clock.t, lat=40.0, lng=37.1005, trk_deg=180.0)])
+    fly(svc, a, [east("N-1", clock.t)])
+    at_40 = {p: sortie(svc, p, lat=40.0) for p in (b, c)}
+    fly(svc, b, [west("S-1", clock.t), state("S-2", clock.t, lat=40.0, operation_id=at_40[b])])
+    w_1 = state("W-1", clock.t, lat=40.0, lng=37.1005, trk_deg=180.0, operation_id=at_40[c])
+    fly(svc, c, [w_1])
     (pair_ab,) = latest_alerts(svc, a)
     (pair_bc,) = latest_alerts(svc, c)
     # Re-alerted: the latest payload is the one shown, not the first.
     clock.t += svc.config.tracks.realert_s
-    tracks.post(svc, b, [west("S-1", clock.t, lng=37.17)])
+    fly(svc, b, [west("S-1", clock.t, lng=37.17)])
     assert latest_alerts(svc, a)[pair_ab]["reason"] == "realert"
 
     mine_a = alerts.current(svc, a)["items"]
@@ -354,19 +395,17 @@ def test_current_alerts_are_the_latest_told_and_only_the_callers(
     assert reads == [(pair_ab, {"read": "tracks.alerts"})]
 
     # B turns away from A: that pair is cleared and no longer listed; B and W still conflict.
-    clock.t += 1
-    out = tracks.post(svc, b, [west("S-1", clock.t, lng=37.3, trk_deg=90.0, alt_m=3000.0)])
+    clock.t += 5
+    out = fly(svc, b, [west("S-1", clock.t, lng=37.19, trk_deg=90.0, alt_m=3000.0)])
     assert [x["id"] for x in out["cleared"]] == [pair_ab]
     assert alerts.current(svc, a)["items"] == []
     assert [x["id"] for x in alerts.current(svc, b)["items"]] == [pair_bc]
 
 
-def test_current_alerts_leave_out_pairs_whose_tracks_went_stale(
-    svc: Service, clock: Clock
-) -> None:
+def test_current_alerts_leave_out_pairs_whose_tracks_went_stale(svc: Service, clock: Clock) -> None:
     a, b = party(svc, "North"), party(svc, "South")
-    tracks.post(svc, a, [east("N-1", clock.t)])
-    tracks.post(svc, b, [west("S-1", clock.t)])
+    fly(svc, a, [east("N-1", clock.t)])
+    fly(svc, b, [west("S-1", clock.t)])
     assert len(alerts.current(svc, a)["items"]) == 1
     # Nobody reports any more: the tracks go stale, though no batch has cleared the pair yet.
     clock.t += svc.config.tracks.stale_s - 1
@@ -383,7 +422,7 @@ def test_current_alerts_hold_straying_aircraft_inside_the_callers_operations(
     theirs = flight_op(svc, b, lat=36.3, radius=3000)
     flight_op(svc, c, lat=30.0)  # far away: never hit
     clock.t += 1
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
+    fly(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
     (told,) = seen(svc, b, "tactical.alert")
     assert alerts.current(svc, b)["items"] == [told]
     assert told["my_operation_id"] == theirs
@@ -394,22 +433,22 @@ def test_current_alerts_hold_straying_aircraft_inside_the_callers_operations(
         assert secret not in text
     # Re-checked after the re-alert interval: the latest re-check's payload is shown.
     clock.t += svc.config.tracks.realert_s
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.272, operation_id=mine)])
+    fly(svc, a, [state("N-1", clock.t, lat=36.272, operation_id=mine)])
     latest = seen(svc, b, "tactical.alert")[-1]
     assert latest != told and alerts.current(svc, b)["items"] == [latest]
     # A second later, not re-checked: still the same.
     clock.t += 1
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.2721, operation_id=mine)])
+    fly(svc, a, [state("N-1", clock.t, lat=36.2721, operation_id=mine)])
     assert alerts.current(svc, b)["items"] == [latest]
     subjects = {s for s, d in read_disclosures(svc, b) if d.get("read")}
     assert subjects == {told["other"]["id"]}
     # Back inside its operation: no longer listed.
-    clock.t += 1
-    tracks.post(svc, a, [state("N-1", clock.t, operation_id=mine)])
+    clock.t += 30
+    fly(svc, a, [state("N-1", clock.t, operation_id=mine)])
     assert alerts.current(svc, b)["items"] == []
     # Astray again, then silent: listed until its track goes stale.
-    clock.t += 1
-    tracks.post(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
+    clock.t += 30
+    fly(svc, a, [state("N-1", clock.t, lat=36.27, operation_id=mine)])
     assert len(alerts.current(svc, b)["items"]) == 1
     clock.t += svc.config.tracks.stale_s + 1
     assert alerts.current(svc, b)["items"] == []

@@ -19,7 +19,13 @@ STALE_S = 4  # the server forgets tracks this fast here, so staleness is testabl
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = Server(tmp_path_factory.mktemp("tracks"), {"DECONFLICT_TACTICAL_STALE_S": str(STALE_S)})
+    env = {
+        "DECONFLICT_TACTICAL_STALE_S": str(STALE_S),
+        # The scenes below move aircraft kilometres between posts a second apart, to be quick;
+        # the refusal of such jumps is tested elsewhere (tests/hostile).
+        "DECONFLICT_TACTICAL_MAX_SPEED_MPS": "100000",
+    }
+    s = Server(tmp_path_factory.mktemp("tracks"), env)
     s.start()
     try:
         yield s
@@ -37,6 +43,18 @@ def state(aircraft: str, lat: float, lng: float, trk: float, *, gs: float = 150.
     if operation is not None:
         out["operation_id"] = operation
     return out
+
+
+def activate(server: Server, key: str, op: str) -> str:
+    """Make a flight active (over its conflicts, named): only states tied to an active flight,
+    and conforming, are shown other parties' aircraft."""
+    body: dict[str, Any] = {"state": "active"}
+    r = server.call(key, "PATCH", f"/v1/operations/{op}", json=body, headers={"If-Match": "1"})
+    if r.status_code == 409:
+        body["override"] = [c["id"] for c in r.json()["error"]["conflicts"]]
+        r = server.call(key, "PATCH", f"/v1/operations/{op}", json=body, headers={"If-Match": "1"})
+    assert r.status_code == 200, r.text
+    return op
 
 
 def post(server: Server, key: str, *states: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +76,7 @@ def test_converging_aircraft_alert_and_clear(
     east_area["volume"]["altitude_upper"]["value"] = 3500
     west_op = create(server, west_key, "flight", "West patrol", west_area)
     east_op = create(server, east_key, "flight", "East patrol", east_area)
+    activate(server, west_key, west_op), activate(server, east_key, east_op)
     page = new_page(server.base)
     sign_in(page, east_key, east, view=(36.2, 37.1, 10))
     page.evaluate("window.notReloaded = true")
@@ -203,9 +222,12 @@ def test_a_console_signing_in_mid_conflict_shows_the_alert_at_once(
     page = new_page(server.base)
     page.goto("/#map=35.5,36.5,10")
     page.get_by_label("API key").fill(south_key)
+    area = circle(35.5, 36.5, 30_000, -5, upper=5000)
+    ops = {k: activate(server, k, create(server, k, "flight", "Sortie", area))
+           for k in (north_key, south_key)}
     # Head-on at 3,000 m, 18 km apart: an alert, raised now, to both.
-    post(server, north_key, state("LN-1", 35.5, 36.4, 90.0))
-    told = post(server, south_key, state("LS-2", 35.5, 36.6, 270.0))
+    post(server, north_key, state("LN-1", 35.5, 36.4, 90.0, operation=ops[north_key]))
+    told = post(server, south_key, state("LS-2", 35.5, 36.6, 270.0, operation=ops[south_key]))
     assert len(told["alerts"]) == 1
     started = time.monotonic()
     page.get_by_role("button", name="Sign in").click()
@@ -223,5 +245,5 @@ def test_a_console_signing_in_mid_conflict_shows_the_alert_at_once(
     assert timings == {"stale_s": STALE_S, "realert_s": 15}
     # The tracks go stale; the clearing that the next batch brings removes it, as live.
     time.sleep(STALE_S + 0.5)
-    post(server, south_key, state("LS-2", 35.5, 36.55, 270.0))
+    post(server, south_key, state("LS-2", 35.5, 36.55, 270.0, operation=ops[south_key]))
     expect(item).to_have_count(0, timeout=LIVE_MS)

@@ -39,8 +39,15 @@ ROUTERS: list[APIRouter] = [
 async def every(seconds: float, job: Callable[[], object], name: str) -> None:
     """Run a blocking job in a thread every `seconds`; log failures and go on."""
     while True:
+        running = asyncio.ensure_future(asyncio.to_thread(job))
         try:
-            await asyncio.to_thread(job)
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # Cancelling does not stop the thread: let it finish before the lifespan disposes
+            # of the database under it (its connection would be left open).
+            with contextlib.suppress(Exception):
+                await running
+            raise
         except Exception:
             log.exception("%s failed", name)
         await asyncio.sleep(seconds)

@@ -2,7 +2,7 @@
 
 from deconflict.engine.detect import conflicts_between, detect, detect_many
 from deconflict.engine.index import ALL_LEVELS, key_levels, query_key_ranges, query_keys, volume_key
-from deconflict.engine.model import Conflict, ConflictView, Kind, Operation, State, view
+from deconflict.engine.model import Conflict, Kind, Operation, State
 from deconflict.engine.rules import DEFAULT_PAIRS, Rules, Separation
 from deconflict.engine.store import VolumeIndex
 
@@ -10,7 +10,6 @@ __all__ = [
     "ALL_LEVELS",
     "DEFAULT_PAIRS",
     "Conflict",
-    "ConflictView",
     "Kind",
     "Operation",
     "Rules",
@@ -23,6 +22,5 @@ __all__ = [
     "key_levels",
     "query_key_ranges",
     "query_keys",
-    "view",
     "volume_key",
 ]

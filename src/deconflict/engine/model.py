@@ -1,4 +1,5 @@
-"""Operations, conflicts and what each party may see of them: frozen value objects."""
+"""Operations and conflicts: frozen value objects (what each party may see of them is
+`engine.disclosure`'s)."""
 
 from __future__ import annotations
 
@@ -62,35 +63,3 @@ class Conflict:
 
     def parties(self) -> tuple[str, str]:
         return (self.a_party, self.b_party)
-
-
-@frozen
-class ConflictView:
-    """A conflict as one party may see it: its own side in full, the other side by name only."""
-
-    my_operation: str
-    my_kind: Kind
-    other_party: str
-    other_kind: Kind
-    regions: tuple[Region, ...]
-
-
-def view(conflict: Conflict, party: str) -> ConflictView:
-    """The disclosure view of `conflict` for `party` (which must be one of its two sides)."""
-    if party == conflict.a_party:
-        return ConflictView(
-            conflict.a_operation,
-            conflict.a_kind,
-            conflict.b_party,
-            conflict.b_kind,
-            conflict.regions,
-        )
-    if party == conflict.b_party:
-        return ConflictView(
-            conflict.b_operation,
-            conflict.b_kind,
-            conflict.a_party,
-            conflict.a_kind,
-            conflict.regions,
-        )
-    raise ValueError("party is not a side of this conflict")

@@ -7,12 +7,13 @@ from typing import Any
 
 from attrs import evolve
 
-from deconflict.engine import Conflict, Kind, Operation, State
+from deconflict.engine import Conflict, Kind, Operation, State, disclosure
+from deconflict.engine.disclosure import Hit
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find
 from deconflict.service.paging import idempotent
-from deconflict.service.records import audit, emit
-from deconflict.service.views import disclosed_region, rfc3339
+from deconflict.service.records import deliver, file
+from deconflict.service.views import disclosed_region
 from deconflict.store import Tx
 from deconflict.store.parties import party_by, party_names
 
@@ -31,42 +32,27 @@ def check(
     return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
 
 
-def probe(svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
-    return svc.write(lambda tx: probe_in(tx, svc, op, only))
-
-
-def probe_in(tx: Tx, svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
-    """Tell each party `op` hits (`probe` event), audit it, and answer what the caller sees."""
+def probe_in(tx: Tx, svc: Service, op: Operation) -> dict[str, Any]:
+    """Tell each party `op` hits (`probe` event), audit it under that party, and answer what
+    the caller sees (as the disclosure gate decides)."""
     now = svc.now()
-    found = [c for c in find(tx, svc, op) if only is None or _other(c, op) in only]
-    names = party_names(tx, {_other(c, op) for c in found})
-    out = []
-    for c in found:
-        region = disclosed_region(c.regions, svc.config.h3_resolution)
-        other = _other(c, op)
-        mine = c.a_operation if c.a_party == other else c.b_operation
-        notice = {
-            "region": region["parts"],
-            "region_geojson": region["geojson"],
-            "my_operation_id": mine,
-            "checked_at": rfc3339(now),
-        }
-        emit(tx, other, "probe", notice, now)
-        audit(tx, op.party, "probe", mine, {"hit_party": other}, now)
-        out.append(
-            {
-                "other_party": names[other],
-                "other_kind": (c.b_kind if c.b_party == other else c.a_kind).value,
-                "region": region["parts"],
-                "region_geojson": region["geojson"],
-            }
-        )
-    audit(tx, op.party, "check", "", {"kind": op.kind.value, "hits": len(out)}, now)
-    return {"conflicts": out}
+    hits = [_hit(svc, c, op) for c in find(tx, svc, op)]
+    names = party_names(tx, {h.party for h in hits})
+    outcome = disclosure.check(op.party, op.kind.value, hits, names, now, str(uuid.uuid4()))
+    deliver(tx, outcome.deliveries, now)
+    file(tx, outcome.notes, now)
+    return {"conflicts": [h.json() for h in outcome.answer]}
 
 
-def _other(c: Any, op: Operation) -> str:
-    return str(c.b_party if c.a_party == op.party else c.a_party)
+def _hit(svc: Service, c: Conflict, op: Operation) -> Hit:
+    """The other side of `c` (a conflict of `op`) as a hit, with its region as disclosed."""
+    theirs_a = c.a_party != op.party
+    return Hit(
+        party=c.a_party if theirs_a else c.b_party,
+        operation=c.a_operation if theirs_a else c.b_operation,
+        kind=(c.a_kind if theirs_a else c.b_kind).value,
+        region=disclosed_region(c.regions, svc.config.h3_resolution),
+    )
 
 
 def against_store(svc: Service, file_ops: list[Operation]) -> list[Conflict]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from deconflict.engine import disclosure
+from deconflict.engine.disclosure import EventType
 from deconflict.errors import Conflicting, NotFound
 from deconflict.service.context import Principal, Service, Unprocessable
 from deconflict.service.detection import tell_both
 from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
-from deconflict.service.records import audit, emit
-from deconflict.service.views import conflict_view, rfc3339, side
+from deconflict.service.records import audit, deliver
+from deconflict.service.views import conflict_view, rfc3339, stored
 from deconflict.store import Tx
 from deconflict.store import conflicts as store
 from deconflict.store.parties import party_names
@@ -58,13 +60,13 @@ def acknowledge(svc: Service, who: Principal, conflict_id: str) -> dict[str, Any
         row, now = _mine(tx, party, conflict_id), svc.now()
         if row.status == "resolved":
             raise Conflicting("conflict_resolved", "the conflict is already resolved", "id")
-        me = side(row, party)
+        me = stored(row).side(party)
         if getattr(row, f"status_{me}") == "open":
             store.update_conflict(
                 tx, conflict_id, **{f"status_{me}": "acknowledged"}, updated_at=now
             )
             audit(tx, party, "conflict.acknowledged", conflict_id, {}, now)
-            return tell_both(tx, conflict_id, "conflict.acknowledged", now)[party]
+            return tell_both(tx, conflict_id, EventType.CONFLICT_ACKNOWLEDGED, now)[party]
         return _view(tx, row, party)
 
     return svc.write(unit)
@@ -86,17 +88,11 @@ def post_message(
         row, now = _mine(tx, party, conflict_id), svc.now()
         msg_id = store.insert_message(tx, conflict_id, party, body, now)
         names = party_names(tx, (row.party_a, row.party_b))
-        msg = {
-            "id": msg_id,
-            "conflict_id": conflict_id,
-            "from_party": names[party],
-            "body": body,
-            "created_at": rfc3339(now),
-        }
+        msg = {"id": msg_id, "body": body, "created_at": rfc3339(now)}
         audit(tx, party, "conflict.message", conflict_id, {"message_id": msg_id}, now)
-        for p in (row.party_a, row.party_b):
-            emit(tx, p, "conflict.message", msg, now)
-        return msg
+        told = disclosure.message(stored(row), party, msg, names)
+        deliver(tx, told, now)
+        return dict(told[0].data)
 
     return idempotent(svc, who, idem, print_, unit)
 
@@ -111,14 +107,15 @@ def messages(
         row = _mine(tx, party, conflict_id)
         rows = list(store.list_messages(tx, conflict_id, after, limit))
         names = party_names(tx, (row.party_a, row.party_b))
+        facts = stored(row)
         items = [
-            {
-                "id": m.id,
-                "conflict_id": conflict_id,
-                "from_party": names[m.party_id],
-                "body": m.body,
-                "created_at": rfc3339(m.created_at),
-            }
+            disclosure.message_view(
+                facts,
+                party,
+                {"id": m.id, "body": m.body, "created_at": rfc3339(m.created_at)},
+                m.party_id,
+                names,
+            )
             for m in rows
         ]
         return page(items, rows, limit, lambda m: m.id)
@@ -134,7 +131,7 @@ def escalate_due(svc: Service) -> int:
         rows = store.claim_escalations(tx, now)
         for r in rows:
             audit(tx, None, "conflict.escalated", r.id, {}, now)
-            tell_both(tx, r.id, "conflict.escalated", now)
+            tell_both(tx, r.id, EventType.CONFLICT_ESCALATED, now)
         return len(rows)
 
     return svc.write(unit)

@@ -24,12 +24,13 @@ from typing import Any
 
 from attrs import frozen
 
-from deconflict.engine import Kind, Operation, State
+from deconflict.engine import Kind, Operation, State, disclosure
+from deconflict.engine.disclosure import Hit, rfc3339
 from deconflict.geometry import Circle, LatLng, Volume, contains
 from deconflict.service.context import Service
 from deconflict.service.detection import find
-from deconflict.service.records import audit, emit
-from deconflict.service.views import disclosed_region, rfc3339
+from deconflict.service.records import audit, emit, file
+from deconflict.service.views import disclosed_region
 from deconflict.store import Tx
 from deconflict.store.parties import party_names
 
@@ -72,17 +73,18 @@ def judge(
     ):
         return Verdict(True, False, row.rechecked_at, episode, hits_told=row.hits_told)
     hits, hits_told = recheck(tx, svc, party, s, episode, now)
-    notice = {
+    own = {
         "operation_id": s.operation_id,
         "track_id": s.id,
         "lat": s.lat,
         "lng": s.lng,
         "alt_m": s.alt_m,
         "time": rfc3339(s.time),
-        "hits": hits,
     }
+    told = disclosure.nonconformance(party, own, hits, s.operation_id)
+    notice = dict(told.data)
     if not was:
-        emit(tx, party, "nonconformance", notice, now)
+        emit(tx, told, now)
         audit(tx, party, "nonconformance", s.operation_id, {"track_id": s.id}, now)
     owner_told = notice if not was or hits else None
     return Verdict(True, not was, now, episode, owner_told, hits_told)
@@ -103,47 +105,34 @@ def actual(party: str, s: Any, episode: str, svc: Service, now: float) -> Operat
 
 def recheck(
     tx: Tx, svc: Service, party: str, s: Any, episode: str, now: float
-) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+) -> tuple[list[disclosure.CheckHitView], dict[str, list[dict[str, Any]]]]:
     """Tell every party whose operation the actual volume hits; return the owner's view, and
-    what each party hit was told."""
+    what each party hit was told (both as the disclosure gate builds them)."""
     found = find(tx, svc, actual(party, s, episode, svc, now))
     names = party_names(tx, {party} | {p for c in found for p in c.parties()})
-    hits = []
+    views = []
     told: dict[str, list[dict[str, Any]]] = {}
+    state = {
+        "lat": s.lat,
+        "lng": s.lng,
+        "alt_m": s.alt_m,
+        "gs_mps": s.gs_mps,
+        "trk_deg": s.trk_deg,
+        "vs_mps": s.vs_mps,
+        "time": rfc3339(s.time),
+    }
     for c in found:
-        theirs_is_a = c.a_party != party
-        other = c.a_party if theirs_is_a else c.b_party
-        op_id = c.a_operation if theirs_is_a else c.b_operation
-        kind = c.a_kind if theirs_is_a else c.b_kind
-        region = disclosed_region(c.regions, svc.config.h3_resolution)
-        state = {
-            "id": alias(episode, other),
-            "lat": s.lat,
-            "lng": s.lng,
-            "alt_m": s.alt_m,
-            "gs_mps": s.gs_mps,
-            "trk_deg": s.trk_deg,
-            "vs_mps": s.vs_mps,
-            "time": rfc3339(s.time),
-        }
-        notice = {
-            "reason": "nonconformance",
-            "other_party": names[party],
-            "my_operation_id": op_id,
-            "other": state,
-            "region": region["parts"],
-            "region_geojson": region["geojson"],
-            "time": rfc3339(now),
-        }
-        emit(tx, other, "tactical.alert", notice, now)
-        told.setdefault(other, []).append(notice)
-        audit(tx, None, "tactical.recheck", op_id, {"party": party, "hit_party": other}, now)
-        hits.append(
-            {
-                "other_party": names[other],
-                "other_kind": kind.value,
-                "region": region["parts"],
-                "region_geojson": region["geojson"],
-            }
+        theirs_a = c.a_party != party
+        hit = Hit(
+            party=c.a_party if theirs_a else c.b_party,
+            operation=c.a_operation if theirs_a else c.b_operation,
+            kind=(c.a_kind if theirs_a else c.b_kind).value,
+            region=disclosed_region(c.regions, svc.config.h3_resolution),
         )
-    return hits, told
+        alias_ = alias(episode, hit.party)
+        delivery, view, note = disclosure.recheck_hit(party, state, alias_, hit, names, now)
+        emit(tx, delivery, now)
+        file(tx, [note], now)
+        told.setdefault(hit.party, []).append(dict(delivery.data))
+        views.append(view)
+    return views, told

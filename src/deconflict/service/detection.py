@@ -7,11 +7,12 @@ import uuid
 from functools import partial
 from typing import Any
 
-from deconflict.engine import Conflict, Kind, Operation, State, conflicts_between
+from deconflict.engine import Conflict, Kind, Operation, State, conflicts_between, disclosure
+from deconflict.engine.disclosure import EventType
 from deconflict.geometry import Bounds, Volume, parse_volumes
 from deconflict.service.context import Service
-from deconflict.service.records import emit
-from deconflict.service.views import conflict_view, disclosed_region
+from deconflict.service.records import deliver
+from deconflict.service.views import disclosed_region, stored
 from deconflict.store import Tx
 from deconflict.store import conflicts as store
 from deconflict.store.operations import candidates, load_volumes
@@ -96,16 +97,14 @@ def _reset(svc: Service, c: Conflict, now: float) -> dict[str, Any]:
     )
 
 
-def tell_both(tx: Tx, conflict_id: str, type_: str, now: float) -> dict[str, dict[str, Any]]:
+def tell_both(tx: Tx, conflict_id: str, type_: EventType, now: float) -> dict[str, dict[str, Any]]:
     """Send the conflict's current view to each side as event `type_`; return the views."""
     row = store.get_conflict(tx, conflict_id)
     assert row is not None
     names = party_names(tx, (row.party_a, row.party_b))
-    views = {}
-    for party in (row.party_a, row.party_b):
-        views[party] = conflict_view(row, party, names)
-        emit(tx, party, type_, views[party], now)
-    return views
+    told = disclosure.tell_both(stored(row), type_, names)
+    deliver(tx, told, now)
+    return {d.party: dict(d.data) for d in told}
 
 
 def sync(tx: Tx, svc: Service, op: Operation, now: float, new: bool = False) -> list[Any]:
@@ -126,15 +125,15 @@ def sync(tx: Tx, svc: Service, op: Operation, now: float, new: bool = False) -> 
             store.insert_conflict(
                 tx, id=cid, opened_at=now, **_pair_values(c), **_reset(svc, c, now)
             )
-            tell_both(tx, cid, "conflict.opened", now)
+            tell_both(tx, cid, EventType.CONFLICT_OPENED, now)
         elif row.status == "resolved":
             store.update_conflict(tx, row.id, opened_at=now, **_reset(svc, c, now))
-            tell_both(tx, row.id, "conflict.opened", now)
+            tell_both(tx, row.id, EventType.CONFLICT_OPENED, now)
         elif row.region != disclosed_region(c.regions, svc.config.h3_resolution):
             store.update_conflict(tx, row.id, **_reset(svc, c, now))
-            tell_both(tx, row.id, "conflict.updated", now)
+            tell_both(tx, row.id, EventType.CONFLICT_UPDATED, now)
     for other, row in existing.items():
         if other not in found and row.status != "resolved":
             store.update_conflict(tx, row.id, status="resolved", resolved_at=now, updated_at=now)
-            tell_both(tx, row.id, "conflict.resolved", now)
+            tell_both(tx, row.id, EventType.CONFLICT_RESOLVED, now)
     return [r for r in store.of_operation(tx, op.id) if r.status != "resolved"]

@@ -1,18 +1,25 @@
 """Gated activation: an operation with unresolved conflicts becomes active only when the
-request names every one of them as overridden; overrides are audited and both sides told."""
+request names every one of them as overridden; overrides are audited and both sides told.
+
+A refusal counts as a check (README, "Disclosure"): what it lists that the other side was not
+told exactly so is told to that side as a `probe` and audited under it, before the 409 goes out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from deconflict.engine import Operation, State
+from deconflict.engine import Operation, disclosure
+from deconflict.engine.disclosure import EventType, RefusalDetail
 from deconflict.errors import Conflicting
 from deconflict.service.context import Service
 from deconflict.service.detection import tell_both
-from deconflict.service.records import audit
-from deconflict.service.views import conflict_view
+from deconflict.service.records import audit, deliver, file
+from deconflict.service.views import stored
 from deconflict.store import Tx
+from deconflict.store import conflicts as store
 from deconflict.store.parties import party_names
 
 T = TypeVar("T")
@@ -21,49 +28,52 @@ T = TypeVar("T")
 class ActivationBlocked(Conflicting):
     """Activation refused: the conflicts not overridden are listed in `details`."""
 
-    def __init__(self, op: Operation, views: list[dict[str, Any]], fresh: set[str]) -> None:
+    def __init__(self, refusal: RefusalDetail) -> None:
         super().__init__(
             "open_conflicts",
             "the operation has unresolved conflicts; name each in `override` to activate anyway",
             "override",
         )
-        self.details = {"conflicts": views}
-        self.op = op
-        self.fresh = fresh  # parties whose conflict is new: they get a probe notice instead
+        self.refusal = refusal
+        self.details = refusal.json()
+
+
+def told_before(tx: Tx, op_id: str) -> dict[str, Mapping[str, Any]]:
+    """The unresolved conflicts of `op_id` as both sides were last told them: id → region."""
+    return {r.id: r.region for r in store.of_operation(tx, op_id) if r.status != "resolved"}
 
 
 def check_activation(
-    tx: Tx, svc: Service, op: Operation, rows: list[Any], override: tuple[str, ...], now: float
+    tx: Tx,
+    op: Operation,
+    rows: list[Any],
+    override: tuple[str, ...],
+    told: Mapping[str, Mapping[str, Any]],
+    now: float,
 ) -> None:
     missing = [r for r in rows if r.id not in set(override)]
     if missing:
         names = party_names(tx, {p for r in missing for p in (r.party_a, r.party_b)})
-        views, fresh = [], set()
-        for r in missing:
-            view = conflict_view(r, op.party, names)
-            if r.opened_at == now:  # opened by this very request, which is rolled back
-                view["id"] = None
-                fresh.add(r.party_b if r.party_a == op.party else r.party_a)
-            views.append(view)
-        raise ActivationBlocked(op, views, fresh)
+        blocking = [stored(r) for r in missing]
+        ref = str(uuid.uuid4())
+        raise ActivationBlocked(disclosure.refusal(op.party, blocking, told, names, now, ref))
     for r in rows:
         audit(tx, op.party, "operation.overridden", r.id, {"operation_id": op.id}, now)
-        tell_both(tx, r.id, "operation.overridden", now)
+        tell_both(tx, r.id, EventType.OPERATION_OVERRIDDEN, now)
 
 
 def probing_on_block(svc: Service, run: Callable[[], T]) -> T:
-    """Run a write; if activation is refused, the parties whose conflicts the refusal revealed
-    are told as for a check (no silent probing), then the refusal goes to the caller."""
-    from deconflict.service.checks import probe
-
+    """Run a write; if activation is refused (its transaction rolled back), tell the parties
+    what the refusal reveals to them (no silent probing), then give the refusal to the caller."""
     try:
         return run()
     except ActivationBlocked as blocked:
-        if blocked.fresh:
-            op = blocked.op
-            probe(
-                svc,
-                Operation("probe", op.party, op.kind, op.volumes, State.PLANNED),
-                only=blocked.fresh,
-            )
+        refusal = blocked.refusal
+
+        def tell(tx: Tx) -> None:
+            now = svc.now()
+            deliver(tx, refusal.deliveries, now)
+            file(tx, refusal.notes, now)
+
+        svc.write(tell)
         raise

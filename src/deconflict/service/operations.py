@@ -86,9 +86,11 @@ def _write(
 ) -> list[Any]:
     """Detect, gate activation, and return the operation's unresolved conflicts."""
     now = svc.now()
+    activating = op.state is State.ACTIVE and before is not State.ACTIVE
+    told = gate.told_before(tx, op.id) if activating and not new else {}
     rows = sync(tx, svc, op, now, new)
-    if op.state is State.ACTIVE and before is not State.ACTIVE:
-        gate.check_activation(tx, svc, op, rows, override, now)
+    if activating:
+        gate.check_activation(tx, op, rows, override, told, now)
     return rows
 
 

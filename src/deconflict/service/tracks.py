@@ -11,7 +11,9 @@ from typing import Any
 from attrs import asdict, frozen
 
 from deconflict.engine import Kind, Operation
+from deconflict.engine.disclosure import EventType
 from deconflict.errors import DomainError, NotFound
+from deconflict.geometry.geodesy import GEOD
 from deconflict.service.alerts import alert
 from deconflict.service.conformance import Verdict, judge
 from deconflict.service.context import Principal, Service, Unprocessable
@@ -22,6 +24,7 @@ from deconflict.service.views import rfc3339
 from deconflict.store import Tx
 from deconflict.store import operations as op_store
 from deconflict.store import tracks as store
+from deconflict.tactical.settings import TrackSettings
 
 MAX_ID = 64
 # Physical sanity bounds: beyond them a state is a unit or sign error, not an aircraft.
@@ -29,7 +32,7 @@ LIMITS = {
     "lat": (-90.0, 90.0),
     "lng": (-180.0, 180.0),
     "alt_m": (-1_000.0, 100_000.0),
-    "gs_mps": (0.0, 1_500.0),
+    "gs_mps": (0.0, 1_500.0),  # and at most `max_speed_mps` (configured)
     "trk_deg": (0.0, 360.0),
     "vs_mps": (-500.0, 500.0),
 }
@@ -72,6 +75,48 @@ def _check_values(states: Sequence[TrackState], max_batch: int) -> None:
                 )
         if not math.isfinite(s.time):
             raise InvalidTrack("invalid_time", "must be a finite time", f"tracks[{i}].time")
+
+
+def _check_speeds(states: Sequence[TrackState], stored: dict[str, Any], cfg: TrackSettings) -> None:
+    """Refuse what no aircraft can do: a ground speed above the maximum, or a jump between
+    two states of one aircraft (in the batch, or from the stored one) that implies it."""
+    for i, s in enumerate(states):
+        if s.gs_mps > cfg.max_speed_mps:
+            raise InvalidTrack(
+                "impossible_speed",
+                f"is above the {cfg.max_speed_mps:g} m/s no aircraft exceeds",
+                f"tracks[{i}].gs_mps",
+            )
+    # Each state after the one before it (same aircraft, by time; the stored state first).
+    last: dict[str, tuple[float, float, float]] = {
+        a: (r.lat, r.lng, r.time) for a, r in stored.items()
+    }
+    pairs: list[tuple[int, tuple[float, float, float]]] = []
+    for i in sorted(range(len(states)), key=lambda i: states[i].time):
+        s = states[i]
+        prev = last.get(s.id)
+        if prev is not None and s.time < prev[2]:
+            continue  # older than what is known: ignored anyway
+        if prev is not None:
+            pairs.append((i, prev))
+        last[s.id] = (s.lat, s.lng, s.time)
+    if not pairs:
+        return
+    now = [states[i] for i, _ in pairs]
+    _, _, moved = GEOD.inv(
+        [p[1] for _, p in pairs],
+        [p[0] for _, p in pairs],
+        [s.lng for s in now],
+        [s.lat for s in now],
+    )
+    for (i, prev), s, d in zip(pairs, now, moved, strict=True):
+        if d > cfg.max_speed_mps * (s.time - prev[2]) + cfg.jump_slack_m:
+            raise InvalidTrack(
+                "impossible_jump",
+                f"is {d:.0f} m from the previous state of {s.id!r} {s.time - prev[2]:g} s "
+                f"before: faster than {cfg.max_speed_mps:g} m/s",
+                f"tracks[{i}].time",
+            )
 
 
 def _check_times(states: Sequence[TrackState], now: float, max_future_s: float) -> None:
@@ -141,6 +186,7 @@ def post(svc: Service, who: Principal, states: Sequence[TrackState]) -> dict[str
         ops = _operations(tx, party, states)
         newest = _newest(states)
         stored = store.of_party(tx, party, newest)
+        _check_speeds(states, stored, cfg)
         accepted = [
             s
             for s in newest.values()
@@ -162,8 +208,8 @@ def post(svc: Service, who: Principal, states: Sequence[TrackState]) -> dict[str
         return {
             "accepted": len(accepted),
             "ignored": len(states) - len(accepted),
-            "alerts": told.get(party, {}).get("tactical.alert", []),
-            "cleared": told.get(party, {}).get("tactical.cleared", []),
+            "alerts": told.get(party, {}).get(EventType.TACTICAL_ALERT, []),
+            "cleared": told.get(party, {}).get(EventType.TACTICAL_CLEARED, []),
             "nonconformance": nonconformance,
         }
 

@@ -3,17 +3,15 @@ the other party's name and kind, the region and the statuses (DESIGN.md, disclos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
+from deconflict.engine import disclosure
+from deconflict.engine.disclosure import StoredConflict, rfc3339
 from deconflict.geometry import Region, region_to_geojson, region_to_json
 from deconflict.geometry.model import LatLng
 
-
-def rfc3339(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+__all__ = ["coarsen", "conflict_view", "disclosed_region", "operation_view", "rfc3339", "stored"]
 
 
 def operation_view(row: Any, volumes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -56,28 +54,27 @@ def coarsen(r: Region, resolution: int) -> Region:
     return Region(rings, r.alt_lower_m, r.alt_upper_m, r.time_start, r.time_end)
 
 
-def side(row: Any, party_id: str) -> str:
-    """'a' or 'b': which side of the conflict row the party is."""
-    return "a" if row.party_a == party_id else "b"
+def stored(row: Any) -> StoredConflict:
+    """A stored conflict row as the facts the disclosure gate is given."""
+    return StoredConflict(
+        id=row.id,
+        status=row.status,
+        region=row.region,
+        op_a=row.op_a,
+        op_b=row.op_b,
+        party_a=row.party_a,
+        party_b=row.party_b,
+        kind_a=row.kind_a,
+        kind_b=row.kind_b,
+        status_a=row.status_a,
+        status_b=row.status_b,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+        escalated=row.escalated_at is not None,
+    )
 
 
-def conflict_view(row: Any, party_id: str, names: dict[str, str]) -> dict[str, Any]:
-    """The conflict as `party_id` may see it — never the other side's operation id or volumes."""
-    me = side(row, party_id)
-    other = "b" if me == "a" else "a"
-    return {
-        "id": row.id,
-        "status": row.status,
-        "region": row.region["parts"],
-        "region_geojson": row.region["geojson"],
-        "my_operation_id": getattr(row, f"op_{me}"),
-        "my_kind": getattr(row, f"kind_{me}"),
-        "other_party": names.get(getattr(row, f"party_{other}"), ""),
-        "other_kind": getattr(row, f"kind_{other}"),
-        "my_status": getattr(row, f"status_{me}"),
-        "other_status": getattr(row, f"status_{other}"),
-        "opened_at": rfc3339(row.opened_at),
-        "updated_at": rfc3339(row.updated_at),
-        "resolved_at": rfc3339(row.resolved_at),
-        "escalated": row.escalated_at is not None,
-    }
+def conflict_view(row: Any, party_id: str, names: Mapping[str, str]) -> dict[str, Any]:
+    """The conflict as `party_id` may see it, as the gate builds it."""
+    return disclosure.conflict_view(stored(row), party_id, names).json()

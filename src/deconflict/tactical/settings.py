@@ -20,6 +20,10 @@ class TrackSettings:
     realert_s: float = 15.0  # an unchanged tactical conflict is told again after this long
     max_batch: int = 1000  # states per POST /v1/tracks
     max_future_s: float = 5.0  # clock skew tolerated on a state's time
+    # Above any aircraft in service (Mach 3 at altitude is about 900 m/s): a faster state, or a
+    # jump between two states of one aircraft implying it, is fabricated or broken, and refused.
+    max_speed_mps: float = 1000.0
+    jump_slack_m: float = 500.0  # position noise allowed on top of max speed × elapsed time
 
 
 def from_env(env: Mapping[str, str]) -> TrackSettings:

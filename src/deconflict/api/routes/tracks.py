@@ -18,7 +18,11 @@ router = APIRouter(prefix="/v1/tracks", tags=["tracks"], responses=ERRORS)
 @router.post("", response_model=TracksResult)
 def post_tracks(body: TracksIn, svc: Svc, who: Who) -> dict[str, Any]:
     """A batch of your aircraft's states. Tactical conflicts with other parties' aircraft and
-    nonconformance are found at once and told to everyone involved (events), as answered here."""
+    nonconformance are found at once and told to everyone involved (events), as answered here.
+    Another party's aircraft is shown only to a state tied to an active flight operation of yours
+    that it conforms to (otherwise you are told `tactical.shown` when yours was shown to them).
+    A state faster than the configured maximum speed, or jumping from the aircraft's previous
+    state faster than that, is refused (422)."""
     return tracks.post(svc, who, [t.state() for t in body.tracks])
 
 

@@ -159,6 +159,13 @@ function onEvent(event) {
     ctx.view.showProbe(data);
     return;
   }
+  if (type === "tactical.shown") {
+    // Another party was alerted about one of ours, which is not tied to an active flight of
+    // ours that it conforms to: we are not shown theirs (README, "Disclosure").
+    announce(`Your aircraft ${data.mine.id} was shown to ${data.other_party}; tie it to an active flight of yours to see theirs.`,
+      { assertive: true });
+    return;
+  }
   if (type === "tactical.alert" || type === "tactical.cleared" || type === "nonconformance") {
     const said = ctx.live.onEvent(type, data, opLabel);
     renderTraffic();
