@@ -39,7 +39,7 @@ def test_notam_q_line_e_polygon_and_limits() -> None:
     assert first.kind is Kind.HAZARD and first.label.startswith("A1234/31 TEMPORARY")
     (v,) = first.volumes
     assert isinstance(v.footprint, Polygon)  # item E's polygon, not the Q-line disc
-    assert [(p.lat, p.lng) for p in v.footprint.vertices][0] == (36.2, pytest.approx(37 + 7 / 60))
+    assert next((p.lat, p.lng) for p in v.footprint.vertices) == (36.2, pytest.approx(37 + 7 / 60))
     assert (v.time_start, v.time_end) == (START, END)  # EST taken as given
     assert v.alt_lower_m == to_w84(0, "M", "SFC").lower
     assert v.alt_upper_m == to_w84(3000, "FT", "AMSL").upper

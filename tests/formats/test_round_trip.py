@@ -3,6 +3,7 @@ whole volume space: circles and polygons anywhere, the antimeridian included).""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -73,5 +74,5 @@ def test_geojson_rings_are_counterclockwise() -> None:
     v = Volume(cw, 0, 1, t, t + timedelta(hours=1))
     doc = json.loads(formats.WRITERS["geojson"](operation_features("x", "flight", "", [v])))
     coords = doc["features"][0]["geometry"]["coordinates"][0]
-    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(coords, coords[1:], strict=False))
+    area = sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(coords))
     assert area > 0 and coords[0] == coords[-1]
