@@ -246,5 +246,14 @@ def _conflict_lists(svc: Service, keys: dict[str, str]) -> list[dict[str, Any]]:
     return [conflicts.list_(svc, authenticate(svc, k), 500, None) for k in keys.values()]
 
 
+def _files() -> None:
+    from deconflict import cli_files
+
+    app.command("import")(cli_files.import_file)
+    app.command("export")(cli_files.export)
+
+
+_files()
+
 if __name__ == "__main__":
     app()
