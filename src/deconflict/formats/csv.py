@@ -31,7 +31,6 @@ COLUMNS = (
     "operation", "name", "kind", "lat", "lon", "mgrs", "radius_m", "polygon",
     "time_start", "time_end", "alt_lower", "alt_upper", "alt_units", "alt_reference",
 )  # fmt: skip
-MAX_ROWS = 100_000
 
 
 def _number(row: Mapping[str, str], key: str) -> float:
@@ -92,19 +91,20 @@ def read(text: str | bytes) -> Read:
     """Operation dicts from a CSV with a header row; item n is the n-th data row (0-based)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
-    rows = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in rows.fieldnames or []]
+    try:
+        rows = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        header = [h.strip() for h in rows.fieldnames or []]
+        rows.fieldnames = header
+        data = [{k: (v or "").strip() if k else v for k, v in r.items()} for r in rows]
+    except csv.Error as e:
+        raise ItemError("", f"not CSV ({e})") from None
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise ItemError(unknown[0], f"unknown column; known: {', '.join(COLUMNS)}")
     missing = [h for h in REQUIRED if h not in header]
     if missing:
         raise ItemError(missing[0], "this column is required")
-    rows.fieldnames = header
-    parts = (
-        (i, {k: (v or "").strip() if k else v for k, v in r.items()}) for i, r in enumerate(rows)
-    )
-    return gather((p for p in parts if p[0] < MAX_ROWS), _operation)
+    return gather(enumerate(data), _operation)
 
 
 def write(features: Iterable[Feature], columns: tuple[str, ...] = ()) -> str:

@@ -43,7 +43,7 @@ def items(notam: str) -> dict[str, str]:
     """Items Q to G of one NOTAM as text."""
     marks = list(_ITEM.finditer(notam))
     out = {}
-    for m, nxt in zip(marks, [*marks[1:], None], strict=True):
+    for m, nxt in zip(marks, [*marks[1:], None], strict=False):
         end = nxt.start() if nxt else len(notam)
         out[m.group(1)] = " ".join(notam[m.end() : end].split()).rstrip(")")
     return out

@@ -70,11 +70,13 @@ def _export(svc: Svc, who: Who, what: str, fmt: str) -> Response:
 
 
 def _content(description: str) -> dict[int | str, dict[str, Any]]:
+    geojson = {"type": "object", "description": "a GeoJSON FeatureCollection"}
     return {
         200: {
             "description": description,
             "content": {
-                t.split(";")[0]: {"schema": {"type": "string"}} for t in MEDIA_TYPES.values()
+                t.split(";")[0]: {"schema": geojson if fmt == "geojson" else {"type": "string"}}
+                for fmt, t in MEDIA_TYPES.items()
             },
         }
     }
