@@ -17,7 +17,6 @@ from deconflict.service import operations as ops
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import LOOSE
 
-MAX_ITEMS = 1_000  # operations per import (a day's plan); more are refused, each named
 PAGE = 500
 CONFLICT_COLUMNS = ("conflict", "my_operation_id", "my_kind", "other_party", "other_kind")
 
@@ -25,24 +24,35 @@ CONFLICT_COLUMNS = ("conflict", "my_operation_id", "my_kind", "other_party", "ot
 def import_file(
     svc: Service, who: Principal, fmt: str, body: str | bytes, check: bool = False
 ) -> dict[str, Any]:
-    """Each item of the file created (or, with `check`, checked: those hit are told), each in
-    its own transaction: one refused item is named in `errors`, the rest go in."""
+    """Each item of the file created (or, with `check`, checked: those hit are told), each as
+    its own write sharing group commits: one refused item is named in `errors`, the rest go in;
+    items past the configured `max_batch` are refused, each named."""
     planned, errors = formats.read(fmt, body, svc.config.bounds)
+    limit = svc.config.max_batch
+    errors += [
+        {"item": item, "field": "", "message": f"at most {limit} items per import"}
+        for item, _ in planned[limit:]
+    ]
+    planned = planned[:limit]
     operations: list[dict[str, Any]] = []
     found: list[dict[str, Any]] = []
-    for n, (item, p) in enumerate(planned):
-        if n >= MAX_ITEMS:
-            errors.append({"item": item, "field": "", "message": f"at most {MAX_ITEMS} items"})
+    if check:
+        answers = []
+        for _, p in planned:
+            try:
+                answers.append(checks.check(svc, who, p.kind, p.volumes))
+            except DomainError as refused:
+                answers.append(ops.error_answer(refused))
+    else:
+        drafts = [ops.Draft(p.kind, p.volumes, label=p.label) for _, p in planned]
+        answers = ops.create_many(svc, who, drafts)
+    for (item, _), answer in zip(planned, answers, strict=True):
+        if "error" in answer:
+            why = answer["error"]
+            errors.append({"item": item, "field": why["field"] or "", "message": why["message"]})
             continue
-        try:
-            if check:
-                answer = checks.check(svc, who, p.kind, p.volumes)
-            else:
-                answer = ops.create(svc, who, ops.Draft(p.kind, p.volumes, label=p.label))
-                operations.append({"item": item, **answer["operation"]})
-        except DomainError as e:
-            errors.append({"item": item, "field": e.field or "", "message": e.message})
-            continue
+        if "operation" in answer:
+            operations.append({"item": item, **answer["operation"]})
         found += [{"item": item, **c} for c in answer["conflicts"]]
     errors.sort(key=lambda e: e["item"])
     return {"operations": operations, "conflicts": found, "errors": errors}
