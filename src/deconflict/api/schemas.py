@@ -98,6 +98,25 @@ class OperationPatch(BaseModel):
     override: list[str] = Field(default_factory=list)
 
 
+class BatchItem(_Doc):
+    """One operation of a batch (documentation: each is checked by the strict parser)."""
+
+    kind: Kind
+    volumes: list[Volume4D]
+    label: str = Field("", max_length=200)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operations: Annotated[list[Any], PlainValidator(_raw, json_schema_input_type=list[BatchItem])]
+
+
+class BatchResult(BaseModel):
+    results: list[dict[str, Any]] = Field(
+        description="per operation, in order: {operation, conflicts} or {error}"
+    )
+
+
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Kind

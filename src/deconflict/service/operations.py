@@ -11,7 +11,8 @@ from attrs import frozen
 
 from deconflict.engine import Kind, Operation, State
 from deconflict.engine.index import sorted_query_keys
-from deconflict.errors import Conflicting, DomainError, NotFound, StaleVersion
+from deconflict.errors import Conflicting, DomainError, InvalidVolume, NotFound, StaleVersion
+from deconflict.formats.operation import parse_operation
 from deconflict.geometry import Volume, volume_to_json
 from deconflict.service import gate
 from deconflict.service.context import Principal, Service
@@ -165,6 +166,29 @@ def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[
             out[i] = error_answer(value)
         else:
             raise cast(BaseException, value)  # not a refusal: the store failed, as `create` would
+    return out
+
+
+def create_batch(svc: Service, who: Principal, raw: Any) -> list[dict[str, Any]]:
+    """`POST /v1/operations/batch`: each raw `{kind, volumes, label?}` through the strict
+    parser (a bad one is its own `{error}`), the rest created by `create_many`."""
+    if not isinstance(raw, list):
+        raise InvalidVolume("invalid_type", "must be an array of operations", "operations")
+    if not 1 <= len(raw) <= svc.config.max_batch:
+        raise InvalidVolume("count", f"needs 1 to {svc.config.max_batch} operations", "operations")
+    out: list[dict[str, Any]] = []
+    drafts, where = [], []
+    for i, item in enumerate(raw):
+        try:
+            p = parse_operation(item, f"operations[{i}]", svc.config.bounds)
+        except DomainError as e:
+            out.append(error_answer(e))
+            continue
+        out.append({})
+        drafts.append(Draft(p.kind, p.volumes, label=p.label))
+        where.append(i)
+    for i, answer in zip(where, create_many(svc, who, drafts), strict=True):
+        out[i] = answer
     return out
 
 
