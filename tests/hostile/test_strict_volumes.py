@@ -153,3 +153,27 @@ def test_volumes_must_be_an_array(client: TestClient, party: Party) -> None:
     me = party("Lax")
     r = client.post("/v1/operations", json={"kind": "flight", "volumes": circle()}, headers=me)
     assert r.status_code == 422 and r.json()["error"]["field"] == "volumes"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("lat", True), ("lng", "37.1"), ("alt_m", "100"), ("colour", "red")]
+)
+def test_tracks_are_as_strict(client: TestClient, party: Party, field: str, value: Any) -> None:
+    """The tracks body was strict already (pydantic strict numbers, unknown keys forbidden):
+    kept so, with the same field paths."""
+    me = party("Lax")
+    state = {
+        "id": "AC1",
+        "lat": 36.2,
+        "lng": 37.1,
+        "alt_m": 500.0,
+        "gs_mps": 50.0,
+        "trk_deg": 90.0,
+        "vs_mps": 0.0,
+        "time": "2031-06-01T10:00:00Z",
+        field: value,
+    }
+    r = client.post("/v1/tracks", json={"tracks": [state]}, headers=me)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == f"tracks[0].{field}"
+    assert client.get("/v1/tracks", headers=me).json()["items"] == []
