@@ -17,12 +17,7 @@ from deconflict.geometry import Circle, Polygon
 from deconflict.geometry.altitude import to_w84
 
 FILES = Path(__file__).parent / "files"
-SAMPLES = Path(__file__).parents[3] / "shared" / "samples"
-SAMPLE = (
-    SAMPLES / "ed269_geneva_sample.json"
-    if SAMPLES.exists()
-    else Path("/work/shared/samples/ed269_geneva_sample.json")
-)
+SAMPLE = FILES / "ed269_geneva_sample.json"  # a copy of ../shared/samples/
 START = datetime(2031, 6, 1, 10, tzinfo=UTC)
 END = datetime(2031, 6, 1, 12, tzinfo=UTC)
 
