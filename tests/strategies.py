@@ -290,10 +290,25 @@ def broken_volumes(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         _set([draw(st.sampled_from(["time_start", "time_end"])), "format"], "ISO8601"),
         _set(
             ["volume", draw(st.sampled_from(["altitude_lower", "altitude_upper"])), "reference"],
-            "AMSL",
+            draw(st.sampled_from(["MSL", "GND", "w84", 84, True])),
         ),
         _set(
-            ["volume", draw(st.sampled_from(["altitude_lower", "altitude_upper"])), "units"], "FT"
+            ["volume", draw(st.sampled_from(["altitude_lower", "altitude_upper"])), "units"],
+            draw(st.sampled_from(["KM", "ft", "FL", 1])),
+        ),
+        _set(
+            draw(
+                st.sampled_from(
+                    [
+                        ["extra"],
+                        ["volume", "extra"],
+                        ["volume", "altitude_lower", "extra"],
+                        ["time_end", "extra"],
+                        [*point, "alt"],
+                    ]
+                )
+            ),
+            draw(st.sampled_from([None, 1, "x"])),
         ),
         _set(["volume"], draw(st.sampled_from([None, 1, "x", []]))),
         _set(
@@ -311,7 +326,7 @@ def broken_volumes(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
             _set(
                 ["volume", outline, "radius", "value"], draw(st.sampled_from([0, 0.0, -1.0, -1e-9]))
             ),
-            _set(["volume", outline, "radius", "units"], draw(st.sampled_from(["FT", "KM", "m"]))),
+            _set(["volume", outline, "radius", "units"], draw(st.sampled_from(["NM", "KM", "m"]))),
         ]
     else:
         choices += [

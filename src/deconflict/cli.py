@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.config import DEFAULT_DB, from_env, to_env
-from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeIndex, detect
+from deconflict.engine import Conflict, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
-from deconflict.geometry import parse_volumes
+from deconflict.formats.operation import KEYS, parse_operation, text
 from deconflict.service import Service
 from deconflict.service.audit import verify
 from deconflict.service.checks import against_store
@@ -23,33 +23,25 @@ from deconflict.store import migrate
 
 app = typer.Typer(help="deconflict: the deconfliction line as software.", no_args_is_help=True)
 console = Console()
+FILE_KEYS = KEYS | {"id", "party", "state"}
 
 
 def load_operations(data: Any) -> list[Operation]:
-    """Operations from `{"operations": [{id, party, kind, volumes, state?, label?}]}`."""
+    """Operations from `{"operations": [{id?, party?, kind, volumes, state?, label?}]}`, each
+    checked by the same strict parser as the API's."""
     if not isinstance(data, dict) or not isinstance(data.get("operations"), list):
         raise InvalidVolume("invalid_type", "must be an object with an array", "operations")
     ops = []
     for i, raw in enumerate(data["operations"]):
         path = f"operations[{i}]"
-        if not isinstance(raw, dict):
-            raise InvalidVolume("invalid_type", "must be an object", path)
-        try:
-            kind = Kind(str(raw.get("kind")))
-        except ValueError:
-            raise InvalidVolume(
-                "invalid_kind", "must be flight, hazard or presence", f"{path}.kind"
-            ) from None
-        try:
-            state = State(raw.get("state", "planned"))
-        except ValueError:
-            raise InvalidVolume("invalid_state", "unknown state", f"{path}.state") from None
-        volumes = parse_volumes(raw.get("volumes"), f"{path}.volumes")
-        op_id = str(raw.get("id", i))
+        planned = parse_operation(raw, path, keys=FILE_KEYS)
+        state = raw.get("state", "planned")
+        if not isinstance(state, str) or state not in {s.value for s in State}:
+            raise InvalidVolume("invalid_state", "unknown state", f"{path}.state")
+        op_id = text(raw, "id", path, str(i))
+        party = text(raw, "party", path)
         ops.append(
-            Operation(
-                op_id, str(raw.get("party", "")), kind, volumes, state, 1, str(raw.get("label", ""))
-            )
+            Operation(op_id, party, planned.kind, planned.volumes, State(state), 1, planned.label)
         )
     return ops
 
@@ -253,6 +245,15 @@ def _conflict_lists(svc: Service, keys: dict[str, str]) -> list[dict[str, Any]]:
 
     return [conflicts.list_(svc, authenticate(svc, k), 500, None) for k in keys.values()]
 
+
+def _files() -> None:
+    from deconflict import cli_files
+
+    app.command("import")(cli_files.import_file)
+    app.command("export")(cli_files.export)
+
+
+_files()
 
 if __name__ == "__main__":
     app()

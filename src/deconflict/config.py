@@ -40,6 +40,8 @@ class Config:
     h3_resolution: int | None = None
     # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
     tracks: TrackSettings = field(factory=TrackSettings)
+    # Operations one batch or file import may create (POST /v1/operations/batch, /v1/imports).
+    max_batch: int = 1_000
     migrate: bool = True
     background: bool = True
 
@@ -74,6 +76,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
             env, "DECONFLICT_ESCALATION_INTERVAL_S", base.escalation_interval_s
         ),
         h3_resolution=int(h3) if h3 else None,
+        max_batch=int(_env_float(env, "DECONFLICT_MAX_BATCH", base.max_batch)),
         tracks=tactical_settings.from_env(env),
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
     )
@@ -90,6 +93,7 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_DEADLINE_S": str(config.escalation_deadline_s),
         "DECONFLICT_ESCALATION_LEAD_S": str(config.escalation_lead_s),
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
+        "DECONFLICT_MAX_BATCH": str(config.max_batch),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
     }

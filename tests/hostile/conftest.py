@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +25,15 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
         yield c
     for _ in urls:  # drops the PostgreSQL schema
         pass
+
+
+@pytest.fixture
+def party(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """A new party's Authorization header."""
+
+    def add(name: str) -> dict[str, str]:
+        r = client.post("/v1/parties", json={"name": name}, headers={"Authorization": "Bearer adm"})
+        assert r.status_code == 201
+        return {"Authorization": f"Bearer {r.json()['api_key']}"}
+
+    return add

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
-from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
+from deconflict.api.routes import conflicts, events, files, health, operations, parties, tracks
 from deconflict.config import Config, from_env
 from deconflict.service import Service
 from deconflict.service import audit as audit_log
@@ -32,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     conflicts.router,
     events.router,
     tracks.router,
+    files.router,
     health.router,
 ]
 

@@ -3,9 +3,9 @@ domain. Volumes are checked by `deconflict.geometry.parse_volumes` for exact fie
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from deconflict.engine import Kind, State
 from deconflict.geometry import Bounds, Volume, parse_volumes
@@ -13,44 +13,55 @@ from deconflict.geometry import Bounds, Volume, parse_volumes
 T = TypeVar("T")
 
 
-class LatLngIn(BaseModel):
-    lat: float
-    lng: float
+# The Volume4D models below only document the shape (OpenAPI): volumes arrive as raw JSON and
+# go to the one strict parser, `deconflict.geometry.parse_volumes`, which names the exact field
+# of any defect. Pydantic would coerce first (`true` -> 1.0, "36.2" -> 36.2), so it never sees them.
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Vertices(BaseModel):
-    vertices: list[LatLngIn]
+class LatLngIn(_Doc):
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
 
 
-class Radius(BaseModel):
-    value: float
-    units: Literal["M"] = "M"
+class Vertices(_Doc):
+    vertices: list[LatLngIn] = Field(description="at least 3 distinct, edges must not cross")
 
 
-class CircleIn(BaseModel):
+class Radius(_Doc):
+    value: float = Field(gt=0)
+    units: Literal["M", "FT"] = "M"
+
+
+class CircleIn(_Doc):
     center: LatLngIn
     radius: Radius
 
 
-class Altitude(BaseModel):
+class Altitude(_Doc):
+    """Held as the W84 metre band that surely contains it: AMSL is widened by the worst geoid
+    undulation, AGL/SFC by the lowest and highest ground, a flight level (units FL, reference
+    STD) by the stated pressure and temperature margins (see the README)."""
+
     value: float
-    reference: Literal["W84"] = "W84"
-    units: Literal["M"] = "M"
+    reference: Literal["W84", "AMSL", "AGL", "SFC", "STD"] = "W84"
+    units: Literal["M", "FT", "FL"] = "M"
 
 
-class Time(BaseModel):
+class Time(_Doc):
     value: str = Field(examples=["2026-12-01T10:00:00Z"])
     format: Literal["RFC3339"] = "RFC3339"
 
 
-class Volume3D(BaseModel):
+class Volume3D(_Doc):
     outline_polygon: Vertices | None = None
     outline_circle: CircleIn | None = None
     altitude_lower: Altitude
     altitude_upper: Altitude
 
 
-class Volume4D(BaseModel):
+class Volume4D(_Doc):
     """ASTM F3548 Volume4D: exactly one of outline_polygon / outline_circle."""
 
     volume: Volume3D
@@ -58,14 +69,22 @@ class Volume4D(BaseModel):
     time_end: Time
 
 
-def to_volumes(vols: list[Volume4D], bounds: Bounds) -> tuple[Volume, ...]:
-    return parse_volumes([v.model_dump(exclude_none=True) for v in vols], "volumes", bounds)
+def _raw(v: Any) -> Any:
+    return v
+
+
+Volumes = Annotated[list[Any], PlainValidator(_raw, json_schema_input_type=list[Volume4D])]
+
+
+def to_volumes(raw: Any, bounds: Bounds) -> tuple[Volume, ...]:
+    """The request's raw `volumes` through the one strict parser."""
+    return parse_volumes(raw, "volumes", bounds)
 
 
 class OperationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Kind
-    volumes: list[Volume4D]
+    volumes: Volumes
     state: State = State.PLANNED
     label: str = Field("", max_length=200)
     override: list[str] = Field(default_factory=list, description="conflict ids overridden")
@@ -73,16 +92,35 @@ class OperationIn(BaseModel):
 
 class OperationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    volumes: list[Volume4D] | None = None
+    volumes: Volumes | None = None
     state: State | None = None
     label: str | None = Field(None, max_length=200)
     override: list[str] = Field(default_factory=list)
 
 
+class BatchItem(_Doc):
+    """One operation of a batch (documentation: each is checked by the strict parser)."""
+
+    kind: Kind
+    volumes: list[Volume4D]
+    label: str = Field("", max_length=200)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operations: Annotated[list[Any], PlainValidator(_raw, json_schema_input_type=list[BatchItem])]
+
+
+class BatchResult(BaseModel):
+    results: list[dict[str, Any]] = Field(
+        description="per operation, in order: {operation, conflicts} or {error}"
+    )
+
+
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Kind
-    volumes: list[Volume4D]
+    volumes: Volumes
 
 
 class PartyIn(BaseModel):

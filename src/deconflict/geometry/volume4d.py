@@ -1,7 +1,11 @@
-"""Read and write ASTM F3548 Volume4D JSON; the one place the volume format is known.
+"""Read and write ASTM F3548 Volume4D JSON; the one place the volume format is known, used by
+the API, the command line and every file import alike.
 
-Every invalid input raises `InvalidVolume` naming the field path (e.g.
-`volumes[2].volume.outline_polygon.vertices[3].lat`) and the reason.
+Strict: every invalid input raises `InvalidVolume` naming the field path (e.g.
+`volumes[2].volume.outline_polygon.vertices[3].lat`) and the reason — a wrong JSON type, a
+boolean or a string where a number goes, an unknown key, a polygon with no area. Altitudes may be
+given in M, FT or FL above W84, AMSL, AGL/SFC or STD (flight levels); they are held as the W84
+metre band that surely contains them (`deconflict.geometry.altitude`).
 """
 
 from __future__ import annotations
@@ -16,19 +20,34 @@ import numpy as np
 import shapely
 
 from deconflict.errors import InvalidVolume
+from deconflict.geometry.altitude import REFERENCES, UNITS, Band, to_w84
 from deconflict.geometry.geodesy import GEOD, cap, densified, project_from
 from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
 
 DEFAULT_BOUNDS = Bounds()
+MIN_WIDTH_M = 0.1  # a polygon narrower than this on average is a line: it has no area
+MAX_ALTITUDE = 1e6  # in any unit, beyond any airspace (keeps the W84 band finite)
+_VOLUME4D = frozenset({"volume", "time_start", "time_end"})
+_VOLUME3D = frozenset({"outline_polygon", "outline_circle", "altitude_lower", "altitude_upper"})
+_POLYGON = frozenset({"vertices"})
+_LATLNG = frozenset({"lat", "lng"})
+_CIRCLE = frozenset({"center", "radius"})
+_RADIUS = frozenset({"value", "units"})
+_ALTITUDE = frozenset({"value", "reference", "units"})
+_TIME = frozenset({"value", "format"})
 # RFC 3339 section 5.6 date-time; the offset is optional here only to name naive times.
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?"
 )
 
 
-def _obj(v: Any, path: str) -> Mapping[str, Any]:
+def _obj(v: Any, path: str, keys: frozenset[str]) -> Mapping[str, Any]:
+    """An object holding only the `keys` named (an unknown key is refused by its path)."""
     if not isinstance(v, Mapping):
         raise InvalidVolume("invalid_type", "must be an object", path)
+    for key in v:
+        if key not in keys:
+            raise InvalidVolume("unknown_field", "is not a field of this object", f"{path}.{key}")
     return v
 
 
@@ -39,6 +58,7 @@ def _get(obj: Mapping[str, Any], key: str, path: str) -> Any:
 
 
 def _number(v: Any, path: str) -> float:
+    # bool is an int in Python: `true` must not pass as 1.
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise InvalidVolume("invalid_type", "must be a number", path)
     # JSON integers are unbounded: one too large for a float is out of range, not a crash.
@@ -49,8 +69,18 @@ def _number(v: Any, path: str) -> float:
     return float(v)
 
 
-def _latlng(v: Any, path: str) -> LatLng:
-    o = _obj(v, path)
+def _text(o: Mapping[str, Any], key: str, default: str, allowed: tuple[str, ...], path: str) -> str:
+    v = o.get(key, default)
+    if not isinstance(v, str) or v not in allowed:
+        raise InvalidVolume(
+            f"unsupported_{key}", f"{key} must be one of {', '.join(allowed)}", f"{path}.{key}"
+        )
+    return v
+
+
+def parse_latlng(v: Any, path: str) -> LatLng:
+    """A `{lat, lng}` object in WGS84 degrees."""
+    o = _obj(v, path, _LATLNG)
     lat = _number(_get(o, "lat", path), f"{path}.lat")
     lng = _number(_get(o, "lng", path), f"{path}.lng")
     if not -90 <= lat <= 90:
@@ -61,13 +91,13 @@ def _latlng(v: Any, path: str) -> LatLng:
 
 
 def _polygon(v: Any, path: str, bounds: Bounds) -> Polygon:
-    raw = _get(_obj(v, path), "vertices", path)
+    raw = _get(_obj(v, path, _POLYGON), "vertices", path)
     vpath = f"{path}.vertices"
     if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise InvalidVolume("invalid_type", "must be an array of {lat, lng}", vpath)
     if len(raw) > bounds.max_vertices + 1:
         raise InvalidVolume("too_many_vertices", f"at most {bounds.max_vertices} vertices", vpath)
-    pts = [_latlng(p, f"{vpath}[{i}]") for i, p in enumerate(raw)]
+    pts = [parse_latlng(p, f"{vpath}[{i}]") for i, p in enumerate(raw)]
     if len(pts) > 1 and pts[0] == pts[-1]:
         pts.pop()  # a closed ring is accepted; we store it open
     if len(pts) > bounds.max_vertices:
@@ -80,7 +110,9 @@ def _polygon(v: Any, path: str, bounds: Bounds) -> Polygon:
 
 
 def _check_simple(poly: Polygon, path: str) -> None:
-    """Reject self-intersecting rings, judged in a projection centred on the polygon."""
+    """Reject self-intersecting and zero-area rings, judged in a projection centred on the
+    polygon. A ring whose mean width (2 area / perimeter) is under MIN_WIDTH_M has no area:
+    vertices on one line, up to rounding."""
     ring = densified(poly)
     if np.ptp(ring[:, 0]) == 0 or not np.all(np.isfinite(ring)):
         raise InvalidVolume("degenerate", "polygon has no area", path)
@@ -88,55 +120,66 @@ def _check_simple(poly: Polygon, path: str) -> None:
     plane = shapely.Polygon(project_from(c, ring[:, 0], ring[:, 1]))
     if not plane.is_valid:
         raise InvalidVolume("self_intersecting", "polygon edges must not cross", path)
-    if plane.area <= 0:
-        raise InvalidVolume("degenerate", "polygon has no area", path)
+    if plane.area <= MIN_WIDTH_M * plane.length / 2:
+        raise InvalidVolume(
+            "degenerate", f"polygon has no area (narrower than {MIN_WIDTH_M:g} m)", path
+        )
 
 
 def _circle(v: Any, path: str) -> Circle:
-    o = _obj(v, path)
-    center = _latlng(_get(o, "center", path), f"{path}.center")
-    r = _obj(_get(o, "radius", path), f"{path}.radius")
-    units = r.get("units", "M")
-    if units != "M":
-        raise InvalidVolume("unsupported_units", 'radius units must be "M"', f"{path}.radius.units")
-    radius = _number(_get(r, "value", f"{path}.radius"), f"{path}.radius.value")
+    o = _obj(v, path, _CIRCLE)
+    center = parse_latlng(_get(o, "center", path), f"{path}.center")
+    rpath = f"{path}.radius"
+    r = _obj(_get(o, "radius", path), rpath, _RADIUS)
+    units = _text(r, "units", "M", ("M", "FT"), rpath)
+    radius = _number(_get(r, "value", rpath), f"{rpath}.value") * UNITS[units]
     if radius <= 0:
-        raise InvalidVolume("out_of_range", "radius must be > 0", f"{path}.radius.value")
+        raise InvalidVolume("out_of_range", "radius must be > 0", f"{rpath}.value")
     return Circle(center, radius)
 
 
-def _altitude(v: Any, path: str) -> float:
-    o = _obj(v, path)
-    if o.get("reference", "W84") != "W84":
-        raise InvalidVolume("unsupported_reference", 'reference must be "W84"', f"{path}.reference")
-    if o.get("units", "M") != "M":
-        raise InvalidVolume("unsupported_units", 'units must be "M"', f"{path}.units")
-    return _number(_get(o, "value", path), f"{path}.value")
+def parse_altitude(v: Any, path: str) -> tuple[Band, float, str]:
+    """An altitude object as the W84 metre band surely holding it (see `altitude`), with its
+    value in metres above its own reference and that reference (to compare like with like)."""
+    o = _obj(v, path, _ALTITUDE)
+    reference = _text(o, "reference", "W84", REFERENCES, path)
+    units = _text(o, "units", "M", tuple(UNITS), path)
+    if (reference == "STD") != (units == "FL"):
+        raise InvalidVolume(
+            "unsupported_units",
+            'a flight level is {"units": "FL", "reference": "STD"}; FL goes with STD only',
+            f"{path}.units",
+        )
+    value = _number(_get(o, "value", path), f"{path}.value")
+    if abs(value) > MAX_ALTITUDE:
+        raise InvalidVolume(
+            "out_of_range", f"must be within ±{MAX_ALTITUDE:g} of its reference", f"{path}.value"
+        )
+    return to_w84(value, units, reference), value * UNITS[units], reference
 
 
-def _time(v: Any, path: str) -> datetime:
-    o = _obj(v, path)
-    if o.get("format", "RFC3339") != "RFC3339":
-        raise InvalidVolume("unsupported_format", 'format must be "RFC3339"', f"{path}.format")
-    raw = _get(o, "value", path)
+def parse_rfc3339(raw: Any, path: str) -> datetime:
+    """An RFC 3339 date-time string with its offset, as UTC."""
     if not isinstance(raw, str):
-        raise InvalidVolume("invalid_type", "must be an RFC 3339 string", f"{path}.value")
+        raise InvalidVolume("invalid_type", "must be an RFC 3339 string", path)
     # fromisoformat also takes ISO 8601 forms RFC 3339 forbids (week dates, basic format,
     # missing seconds, "+0200"): the grammar is checked first.
     shape = _RFC3339.fullmatch(raw)
     if shape is None:
-        raise InvalidVolume("invalid_time", "is not an RFC 3339 timestamp", f"{path}.value")
+        raise InvalidVolume("invalid_time", "is not an RFC 3339 timestamp", path)
     if shape.group("offset") is None:
-        raise InvalidVolume("naive_time", "needs a UTC offset (e.g. Z)", f"{path}.value")
+        raise InvalidVolume("naive_time", "needs a UTC offset (e.g. Z)", path)
     try:
         t = datetime.fromisoformat(raw.upper())  # RFC 3339 allows "t" and "z"
     except ValueError:
-        raise InvalidVolume(
-            "invalid_time", "is not an RFC 3339 timestamp", f"{path}.value"
-        ) from None
-    if t.tzinfo is None:
-        raise InvalidVolume("naive_time", "needs a UTC offset (e.g. Z)", f"{path}.value")
+        raise InvalidVolume("invalid_time", "is not an RFC 3339 timestamp", path) from None
     return t.astimezone(UTC)
+
+
+def _time(v: Any, path: str) -> datetime:
+    o = _obj(v, path, _TIME)
+    _text(o, "format", "RFC3339", ("RFC3339",), path)
+    return parse_rfc3339(_get(o, "value", path), f"{path}.value")
 
 
 def footprint_area_m2(f: Footprint) -> float:
@@ -149,6 +192,7 @@ def footprint_area_m2(f: Footprint) -> float:
 
 
 def _footprint(v: Mapping[str, Any], path: str, bounds: Bounds) -> Footprint:
+    """Exactly one outline; `null` counts as absent (some F3548 clients send both keys)."""
     has_poly, has_circle = v.get("outline_polygon") is not None, v.get("outline_circle") is not None
     if has_poly == has_circle:
         raise InvalidVolume(
@@ -174,17 +218,19 @@ def _footprint(v: Mapping[str, Any], path: str, bounds: Bounds) -> Footprint:
 
 def parse_volume(v: Any, path: str = "volume", bounds: Bounds = DEFAULT_BOUNDS) -> Volume:
     """Parse one Volume4D object into a frozen `Volume`, or raise `InvalidVolume`."""
-    o = _obj(v, path)
+    o = _obj(v, path, _VOLUME4D)
     inner_path = f"{path}.volume"
-    inner = _obj(_get(o, "volume", path), inner_path)
+    inner = _obj(_get(o, "volume", path), inner_path, _VOLUME3D)
     footprint = _footprint(inner, inner_path, bounds)
-    lower = _altitude(_get(inner, "altitude_lower", inner_path), f"{inner_path}.altitude_lower")
-    upper = _altitude(_get(inner, "altitude_upper", inner_path), f"{inner_path}.altitude_upper")
-    if lower > upper:
+    lower_path, upper_path = f"{inner_path}.altitude_lower", f"{inner_path}.altitude_upper"
+    raw_lower, raw_upper = (
+        _get(inner, k, inner_path) for k in ("altitude_lower", "altitude_upper")
+    )
+    lower, lower_m, lower_ref = parse_altitude(raw_lower, lower_path)
+    upper, upper_m, upper_ref = parse_altitude(raw_upper, upper_path)
+    if lower.lower > upper.upper or (lower_ref == upper_ref and lower_m > upper_m):
         raise InvalidVolume(
-            "altitude_order",
-            "altitude_lower must be <= altitude_upper",
-            f"{inner_path}.altitude_lower",
+            "altitude_order", "altitude_lower must be <= altitude_upper", lower_path
         )
     start = _time(_get(o, "time_start", path), f"{path}.time_start")
     end = _time(_get(o, "time_end", path), f"{path}.time_end")
@@ -194,7 +240,7 @@ def parse_volume(v: Any, path: str = "volume", bounds: Bounds = DEFAULT_BOUNDS) 
         raise InvalidVolume(
             "too_long", f"duration must be at most {bounds.max_duration}", f"{path}.time_end"
         )
-    return Volume(footprint, lower, upper, start, end)
+    return Volume(footprint, lower.lower, upper.upper, start, end)
 
 
 def parse_volumes(

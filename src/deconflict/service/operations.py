@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from attrs import frozen
 
 from deconflict.engine import Kind, Operation, State
 from deconflict.engine.index import sorted_query_keys
-from deconflict.errors import Conflicting, NotFound, StaleVersion
+from deconflict.errors import Conflicting, DomainError, InvalidVolume, NotFound, StaleVersion
+from deconflict.formats.operation import parse_operation
 from deconflict.geometry import Volume, volume_to_json
 from deconflict.service import gate
 from deconflict.service.context import Principal, Service
@@ -94,10 +96,8 @@ def _write(
     return rows
 
 
-def create(
-    svc: Service, who: Principal, draft: Draft, idem: str | None = None, print_: str = ""
-) -> dict[str, Any]:
-    party = who.party()
+def _creation(svc: Service, party: str, draft: Draft) -> Callable[[Tx], dict[str, Any]]:
+    """The write that stores `draft` as a new operation of `party` and finds its conflicts."""
     if draft.state not in (State.PLANNED, State.ACTIVE):
         raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
 
@@ -136,7 +136,66 @@ def create(
         # What was just written is answered as written, not read back.
         return _result(tx, party, op_id, rows, (SimpleNamespace(**values), stored))
 
+    return unit
+
+
+def create(
+    svc: Service, who: Principal, draft: Draft, idem: str | None = None, print_: str = ""
+) -> dict[str, Any]:
+    unit = _creation(svc, who.party(), draft)
     return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit))
+
+
+def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[str, Any]]:
+    """Each draft created as its own write, all queued at once so that they share commits (a
+    day's plan, a file): each answer is `{operation, conflicts}` or `{error}` for its draft.
+    Only planned operations: activation goes one by one (PATCH), where a refusal is handled."""
+    party = who.party()
+    out: list[dict[str, Any]] = [{} for _ in drafts]
+    units, where = [], []
+    for i, d in enumerate(drafts):
+        if d.state is not State.PLANNED:
+            out[i] = error_answer(
+                Conflicting("invalid_state", "a batch creates planned operations", "state")
+            )
+            continue
+        units.append(_creation(svc, party, d))
+        where.append(i)
+    for i, (ok, value) in zip(where, svc.db.write_all(units), strict=True):
+        if ok:
+            out[i] = cast(dict[str, Any], value)
+        elif isinstance(value, DomainError):
+            out[i] = error_answer(value)
+        else:
+            raise cast(BaseException, value)  # not a refusal: the store failed, as `create` would
+    return out
+
+
+def create_batch(svc: Service, who: Principal, raw: Any) -> list[dict[str, Any]]:
+    """`POST /v1/operations/batch`: each raw `{kind, volumes, label?}` through the strict
+    parser (a bad one is its own `{error}`), the rest created by `create_many`."""
+    if not isinstance(raw, list):
+        raise InvalidVolume("invalid_type", "must be an array of operations", "operations")
+    if not 1 <= len(raw) <= svc.config.max_batch:
+        raise InvalidVolume("count", f"needs 1 to {svc.config.max_batch} operations", "operations")
+    out: list[dict[str, Any]] = []
+    drafts, where = [], []
+    for i, item in enumerate(raw):
+        try:
+            p = parse_operation(item, f"operations[{i}]", svc.config.bounds)
+        except DomainError as e:
+            out.append(error_answer(e))
+            continue
+        out.append({})
+        drafts.append(Draft(p.kind, p.volumes, label=p.label))
+        where.append(i)
+    for i, answer in zip(where, create_many(svc, who, drafts), strict=True):
+        out[i] = answer
+    return out
+
+
+def error_answer(e: DomainError) -> dict[str, Any]:
+    return {"error": {"code": e.code, "message": e.message, "field": e.field}}
 
 
 def get(svc: Service, who: Principal, op_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
@@ -277,12 +277,27 @@ class Database:
             return cast(T, unit.outcome())
         with self._turn:
             self._queue.append(unit)
-        while True:  # lead batches (oldest writes first) until this one has been run
+        self._await(unit)
+        return cast(T, unit.outcome())
+
+    def write_all(self, fns: Sequence[Callable[[Tx], T]]) -> list[tuple[bool, T | BaseException]]:
+        """Run each `fn` as its own write, queued together so that they share group commits
+        (up to MAX_BATCH a transaction, a savepoint each): (True, value) or (False, error)."""
+        units = [_Unit(fn) for fn in fns]
+        with self._turn:
+            self._queue.extend(units)
+        for unit in units:
+            self._await(unit)
+        return [(u.ok, u.value) for u in units]
+
+    def _await(self, unit: _Unit) -> None:
+        """Lead batches (oldest writes first) until `unit` has been run."""
+        while True:
             with self._turn:
                 while not unit.done and (unit.taken or self._leaders > 0):
                     self._turn.wait()
                 if unit.done:
-                    return cast(T, unit.outcome())
+                    return
                 batch = self._take()
             try:
                 self._lead(batch)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from deconflict.api.deps import IdemKey, IfMatch, Svc, Who, request_print
 from deconflict.api.schemas import (
+    BatchIn,
+    BatchResult,
     CheckIn,
     CheckResult,
     ErrorOut,
@@ -45,6 +47,13 @@ def create_operation(
     # tests check it), so it is sent as is rather than validated again field by field.
     answer = ops.create(svc, who, draft, idem, request_print(request, body, idem))
     return Response(orjson.dumps(answer), 201, media_type="application/json")
+
+
+@router.post("/operations/batch", response_model=BatchResult)
+def create_batch(body: BatchIn, svc: Svc, who: Who) -> dict[str, Any]:
+    """Create up to `max_batch` planned operations at once (a day's plan), each its own write
+    sharing group commits: each has its own result, `{operation, conflicts}` or `{error}`."""
+    return {"results": ops.create_batch(svc, who, body.operations)}
 
 
 @router.get("/operations", response_model=Page[OperationOut])
