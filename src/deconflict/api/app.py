@@ -1,5 +1,6 @@
 """The app factory: routers per area, error mapping, metrics, the console, and a lifespan that
-owns the database, the event hub and the background tasks (escalation, audit sequencer)."""
+owns the database, the event hub and the background tasks (escalation, audit sequencer,
+retention)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
 from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
+from deconflict.api.throttle import Throttle
 from deconflict.config import Config, from_env
-from deconflict.service import Service
+from deconflict.service import Service, retention
 from deconflict.service import audit as audit_log
 from deconflict.service.conflicts import escalate_due
 from deconflict.service.parties import ensure_admin_key
@@ -52,6 +54,7 @@ def _tasks(svc: Service, hub: Hub) -> list[Coroutine[Any, Any, None]]:
     if cfg.background:
         jobs.append(every(cfg.escalation_interval_s, lambda: escalate_due(svc), "escalation"))
         jobs.append(every(cfg.audit_interval_s, lambda: audit_log.sequence(svc), "audit"))
+        jobs.append(every(cfg.retention.interval_s, lambda: retention.prune(svc), "retention"))
     if svc.db.postgres:
         jobs.append(listen(hub, cfg.db_url))
     return jobs
@@ -93,6 +96,7 @@ def create_app(config: Config | None = None, routers: list[APIRouter] | None = N
     svc = Service(config)
     app.state.service = svc
     app.state.hub = Hub()
+    app.state.throttle = Throttle(config.limits)
     errors.install(app)
     health.instrument(app, svc)
     for router in [*ROUTERS, *(routers or [])]:

@@ -8,6 +8,7 @@ from typing import Any
 from attrs import evolve
 
 from deconflict.engine import Conflict, Kind, Operation, State
+from deconflict.service import budget
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find
 from deconflict.service.paging import idempotent
@@ -31,13 +32,20 @@ def check(
     return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
 
 
-def probe(svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
-    return svc.write(lambda tx: probe_in(tx, svc, op, only))
+def probe(
+    svc: Service, op: Operation, only: set[str] | None = None, budgeted: bool = True
+) -> dict[str, Any]:
+    return svc.write(lambda tx: probe_in(tx, svc, op, only, budgeted))
 
 
-def probe_in(tx: Tx, svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
-    """Tell each party `op` hits (`probe` event), audit it, and answer what the caller sees."""
+def probe_in(
+    tx: Tx, svc: Service, op: Operation, only: set[str] | None = None, budgeted: bool = True
+) -> dict[str, Any]:
+    """Tell each party `op` hits (`probe` event), audit it, and answer what the caller sees.
+    A hit spends the caller's probe budget; `budgeted` checks are refused once it is spent."""
     now = svc.now()
+    if budgeted:
+        budget.admit(tx, svc, op.party, now)
     found = [c for c in find(tx, svc, op) if only is None or _other(c, op) in only]
     names = party_names(tx, {_other(c, op) for c in found})
     out = []
@@ -62,6 +70,8 @@ def probe_in(tx: Tx, svc: Service, op: Operation, only: set[str] | None = None) 
             }
         )
     audit(tx, op.party, "check", "", {"kind": op.kind.value, "hits": len(out)}, now)
+    if out:
+        budget.spend(tx, op.party, now)
     return {"conflicts": out}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from deconflict.errors import Conflicting, NotFound
 from deconflict.service.context import Principal, Service, Unprocessable
 from deconflict.service.detection import tell_both
-from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
+from deconflict.service.paging import check_limit, idempotent, page, unseal
 from deconflict.service.records import audit, emit
 from deconflict.service.views import conflict_view, rfc3339, side
 from deconflict.store import Tx
@@ -31,7 +31,8 @@ def _view(tx: Tx, row: Any, party: str) -> dict[str, Any]:
 def list_(
     svc: Service, who: Principal, limit: int, cursor: str | None, status: str | None = None
 ) -> dict[str, Any]:
-    party, after = who.party(), decode_cursor(cursor)
+    party = who.party()
+    after = unseal(svc, party, "conflicts", cursor)
     check_limit(limit)
     if status not in (None, "open", "resolved"):
         raise Unprocessable("invalid_status", "must be open or resolved", "status")
@@ -40,7 +41,7 @@ def list_(
         rows = list(store.list_for_party(tx, party, tuple(after) if after else None, limit, status))
         names = party_names(tx, {p for r in rows for p in (r.party_a, r.party_b)})
         items = [conflict_view(r, party, names) for r in rows]
-        return page(items, rows, limit, lambda r: [r.opened_at, r.id])
+        return page(svc, party, "conflicts", items, rows, limit, lambda r: [r.opened_at, r.id])
 
     return svc.read(unit)
 
@@ -84,6 +85,7 @@ def post_message(
 
     def unit(tx: Tx) -> dict[str, Any]:
         row, now = _mine(tx, party, conflict_id), svc.now()
+        # Numbered within the thread (1, 2, ...), which both sides see: no global counter.
         msg_id = store.insert_message(tx, conflict_id, party, body, now)
         names = party_names(tx, (row.party_a, row.party_b))
         msg = {
@@ -104,7 +106,8 @@ def post_message(
 def messages(
     svc: Service, who: Principal, conflict_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    party, after = who.party(), decode_cursor(cursor)
+    party, thread = who.party(), f"messages:{conflict_id}"
+    after = int(unseal(svc, party, thread, cursor) or 0)
     check_limit(limit)
 
     def unit(tx: Tx) -> dict[str, Any]:
@@ -113,15 +116,15 @@ def messages(
         names = party_names(tx, (row.party_a, row.party_b))
         items = [
             {
-                "id": m.id,
+                "id": after + n,
                 "conflict_id": conflict_id,
                 "from_party": names[m.party_id],
                 "body": m.body,
                 "created_at": rfc3339(m.created_at),
             }
-            for m in rows
+            for n, m in enumerate(rows, start=1)
         ]
-        return page(items, rows, limit, lambda m: m.id)
+        return page(svc, party, thread, items, items, limit, lambda m: m["id"])
 
     return svc.read(unit)
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from deconflict.engine import Operation, State
 from deconflict.errors import Conflicting
+from deconflict.service import budget
 from deconflict.service.context import Service
 from deconflict.service.detection import tell_both
 from deconflict.service.records import audit
@@ -53,7 +54,8 @@ def check_activation(
 
 def probing_on_block(svc: Service, run: Callable[[], T]) -> T:
     """Run a write; if activation is refused, the parties whose conflicts the refusal revealed
-    are told as for a check (no silent probing), then the refusal goes to the caller."""
+    are told as for a check (no silent probing), then the refusal goes to the caller: the 409
+    with its details, or, once the caller's probe budget is spent, a bare 429."""
     from deconflict.service.checks import probe
 
     try:
@@ -61,9 +63,15 @@ def probing_on_block(svc: Service, run: Callable[[], T]) -> T:
     except ActivationBlocked as blocked:
         if blocked.fresh:
             op = blocked.op
+            spent = svc.read(lambda tx: budget.exhausted(tx, svc, op.party, svc.now()))
+            # The parties hit are told even past the budget (never silent); the caller then
+            # learns only that it is refused, not where.
             probe(
                 svc,
                 Operation("probe", op.party, op.kind, op.volumes, State.PLANNED),
                 only=blocked.fresh,
+                budgeted=False,
             )
+            if spent is not None:
+                raise spent from None
         raise
