@@ -208,6 +208,8 @@ def party_rotate_key(name: str, db: DbOption = DEFAULT_DB) -> None:
     except DomainError as e:
         console.print(f"[red]error:[/red] {e.field}: {e.message}")
         raise typer.Exit(1) from None
+    finally:
+        svc.db.dispose()
     console.print(f"party [bold]{made['name']}[/bold] id {made['id']}: old key refused")
     console.print(f"new api key (shown once): [green]{made['api_key']}[/green]")
 

@@ -19,6 +19,7 @@ from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
 from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
 from deconflict.api.throttle import Throttle
+from deconflict.api.url_keys import RefuseKeysInUrls
 from deconflict.config import Config, from_env
 from deconflict.service import Service, retention
 from deconflict.service import audit as audit_log
@@ -41,8 +42,14 @@ ROUTERS: list[APIRouter] = [
 async def every(seconds: float, job: Callable[[], object], name: str) -> None:
     """Run a blocking job in a thread every `seconds`; log failures and go on."""
     while True:
+        run = asyncio.ensure_future(asyncio.to_thread(job))
         try:
-            await asyncio.to_thread(job)
+            await asyncio.shield(run)
+        except asyncio.CancelledError:
+            # A thread cannot be cancelled: let the job end before the database is closed.
+            with contextlib.suppress(Exception):
+                await run
+            raise
         except Exception:
             log.exception("%s failed", name)
         await asyncio.sleep(seconds)
@@ -99,6 +106,7 @@ def create_app(config: Config | None = None, routers: list[APIRouter] | None = N
     app.state.throttle = Throttle(config.limits)
     errors.install(app)
     health.instrument(app, svc)
+    app.add_middleware(RefuseKeysInUrls)  # outermost: a key in a URL goes no further
     for router in [*ROUTERS, *(routers or [])]:
         app.include_router(router)
     if (WEB / "index.html").exists():  # the console, after the API so it never shadows it

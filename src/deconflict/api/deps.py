@@ -10,13 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconflict.api.throttle import Throttle, route_class
-from deconflict.errors import InvalidVolume, PreconditionRequired, Unauthorized
+from deconflict.errors import InvalidVolume, PreconditionRequired
 from deconflict.service import Principal, Service
 from deconflict.service.paging import fingerprint
 from deconflict.service.parties import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="the party's API key")
-EVENTS_PATH = "/v1/events"
 
 
 async def service(request: Request) -> Service:
@@ -36,15 +35,10 @@ async def principal(
 ) -> Principal:
     """The caller, read from the database in the thread pool (never on the event loop), then
     admitted by its rate limit. `?access_token=` is taken on `GET /v1/events` only (EventSource
-    cannot send headers); anywhere else a key in the URL is refused, never used."""
+    cannot send headers)."""
     method, path = request.method, _route_path(request)
+    # Present only on GET /v1/events: `url_keys.RefuseKeysInUrls` refused it anywhere else.
     token = request.query_params.get("access_token")
-    if token is not None and (method, path) != ("GET", EVENTS_PATH):
-        raise Unauthorized(
-            "access_token_not_allowed",
-            "a key in the URL is accepted only on GET /v1/events; send Authorization: Bearer",
-            "access_token",
-        )
     who = await run_in_threadpool(authenticate, svc, creds.credentials if creds else token)
     if who.party_id is not None:  # the admin key (the operator's own) is not rate limited
         throttle: Throttle = request.app.state.throttle
