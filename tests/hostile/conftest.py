@@ -19,7 +19,6 @@ from deconflict.config import Config
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))  # the live server helper
 
 
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
