@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hostile_helpers import new_party
+from hostile_helpers import Apps, new_party
 from samples import circle
 
 FORGED = ["Wzld", "abc", "%%%", "W10", "bnVsbA", "eyJhIjoxfQ", "MTAw", "A" * 400, "é", "[1]"]
@@ -94,3 +94,14 @@ def test_a_cursor_carries_nothing_readable(client: TestClient) -> None:
     assert shown.encode() not in raw and b"[" not in raw[:2]
     with pytest.raises(ValueError):
         json.loads(raw)
+
+
+def test_instances_on_one_database_share_the_cursor_key(apps: Apps) -> None:
+    """Workers share the generated secret (kept in the database); a configured one wins."""
+    first, second = apps(), apps()
+    _, b, _ = _lists(first)
+    cursor = _cursor(first, "/v1/operations", b)
+    r = second.get("/v1/operations", params={"limit": 1, "cursor": cursor}, headers=b)
+    assert r.status_code == 200 and len(r.json()["items"]) == 1
+    other = apps(cursor_secret="another secret")
+    _refused(other, "/v1/operations", b, cursor)
