@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 ADMIN_KEY = secrets.token_urlsafe(24)
+# The benches measure capacity, so per-party rate limits are off (a bench party posts far
+# faster than any real one); the probe budget stays (bench traffic rarely checks).
+UNLIMITED = {f"DECONFLICT_RATE_{c}": "0" for c in ("CHECKS", "TRACKS", "WRITES", "READS", "EVENTS")}
 
 
 def free_port() -> int:
@@ -56,7 +59,7 @@ class Server:
     def __init__(self, db: str, workers: int, extra_env: dict[str, str] | None = None) -> None:
         self.db, self.workers, self.port = db, workers, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DECONFLICT_ADMIN_KEY": ADMIN_KEY, **(extra_env or {})}
+        env = {**os.environ, **UNLIMITED, "DECONFLICT_ADMIN_KEY": ADMIN_KEY, **(extra_env or {})}
         cmd = [sys.executable, "-m", "deconflict.cli", "serve", "--db", db]
         cmd += ["--port", str(self.port), "--workers", str(workers)]
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server

@@ -18,7 +18,13 @@ from deconflict.formats.operation import KEYS, parse_operation, text
 from deconflict.service import Service
 from deconflict.service.audit import verify
 from deconflict.service.checks import against_store
-from deconflict.service.parties import ADMIN, create_party, ensure_admin_key
+from deconflict.service.parties import (
+    ADMIN,
+    create_party,
+    ensure_admin_key,
+    party_id_named,
+    rotate_key,
+)
 from deconflict.store import migrate
 
 app = typer.Typer(help="deconflict: the deconfliction line as software.", no_args_is_help=True)
@@ -183,6 +189,21 @@ def party_add(name: str, db: DbOption = DEFAULT_DB) -> None:
         raise typer.Exit(1) from None
     console.print(f"party [bold]{made['name']}[/bold] id {made['id']}")
     console.print(f"api key (shown once): [green]{made['api_key']}[/green]")
+
+
+@party_app.command("rotate-key")
+def party_rotate_key(name: str, db: DbOption = DEFAULT_DB) -> None:
+    """Give the party a new key and print it (shown once); the old key is refused at once."""
+    svc = _service(db)
+    try:
+        made = rotate_key(svc, ADMIN, party_id_named(svc, name))
+    except DomainError as e:
+        console.print(f"[red]error:[/red] {e.field}: {e.message}")
+        raise typer.Exit(1) from None
+    finally:
+        svc.db.dispose()
+    console.print(f"party [bold]{made['name']}[/bold] id {made['id']}: old key refused")
+    console.print(f"new api key (shown once): [green]{made['api_key']}[/green]")
 
 
 @audit_app.command("verify")

@@ -11,6 +11,8 @@ from attrs import evolve, field, frozen
 
 from deconflict.engine import Rules
 from deconflict.geometry import Bounds
+from deconflict.limits import Limits, Retention, limits_from_env, retention_from_env
+from deconflict.limits import to_env as limits_to_env
 from deconflict.tactical import settings as tactical_settings
 from deconflict.tactical.settings import TrackSettings
 
@@ -42,6 +44,12 @@ class Config:
     tracks: TrackSettings = field(factory=TrackSettings)
     # Operations one batch or file import may create (POST /v1/operations/batch, /v1/imports).
     max_batch: int = 1_000
+    # Abuse limits (rates per route class, probe budget, streams) and retention windows.
+    limits: Limits = field(factory=Limits)
+    retention: Retention = field(factory=Retention)
+    # The key that seals cursors and derives opaque ids (None: generated once, kept in the
+    # database, so every worker shares it).
+    cursor_secret: str | None = None
     migrate: bool = True
     background: bool = True
 
@@ -78,6 +86,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         h3_resolution=int(h3) if h3 else None,
         max_batch=int(_env_float(env, "DECONFLICT_MAX_BATCH", base.max_batch)),
         tracks=tactical_settings.from_env(env),
+        limits=limits_from_env(env),
+        retention=retention_from_env(env),
+        cursor_secret=env.get("DECONFLICT_CURSOR_SECRET") or None,
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
     )
 
@@ -96,9 +107,12 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_MAX_BATCH": str(config.max_batch),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
+        **limits_to_env(config.limits, config.retention),
     }
     if config.admin_key:
         out["DECONFLICT_ADMIN_KEY"] = config.admin_key
+    if config.cursor_secret:
+        out["DECONFLICT_CURSOR_SECRET"] = config.cursor_secret
     if config.h3_resolution is not None:
         out["DECONFLICT_H3_RESOLUTION"] = str(config.h3_resolution)
     return out

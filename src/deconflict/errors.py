@@ -6,7 +6,8 @@ from enum import Enum
 
 
 class Category(Enum):
-    INVALID = "invalid"  # 400/422: the request is malformed or out of bounds
+    MALFORMED = "malformed"  # 400: a token the server issued comes back altered (a cursor)
+    INVALID = "invalid"  # 422: the request is malformed or out of bounds
     UNAUTHORIZED = "unauthorized"  # 401
     FORBIDDEN = "forbidden"  # 403
     NOT_FOUND = "not_found"  # 404 (also for ids that belong to another party)
@@ -56,3 +57,19 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     category = Category.FORBIDDEN
+
+
+class Malformed(DomainError):
+    """Something only the server makes (a cursor) that it did not make, or not for this use."""
+
+    category = Category.MALFORMED
+
+
+class RateLimited(DomainError):
+    """Over a limit: the caller may try again after `retry_after` seconds (`Retry-After`)."""
+
+    category = Category.RATE
+
+    def __init__(self, code: str, message: str, field: str | None, retry_after: float) -> None:
+        super().__init__(code, message, field)
+        self.retry_after = retry_after

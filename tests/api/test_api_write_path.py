@@ -98,10 +98,10 @@ def test_a_missing_key_is_answered_before_a_bad_body(client: TestClient) -> None
     assert r.status_code == 401
 
 
-def test_the_api_key_is_also_taken_from_the_query(client: TestClient) -> None:
+def test_a_key_in_the_query_is_refused_but_on_the_event_stream(client: TestClient) -> None:
     token = party_headers(client, "North")["Authorization"].split()[1]
     r = client.get("/v1/parties/me", params={"access_token": token})
-    assert r.status_code == 200 and r.json()["name"] == "North"
+    assert r.status_code == 401 and r.json()["error"]["field"] == "access_token"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="uvloop does not run on Windows")

@@ -119,7 +119,9 @@ def test_the_whole_line(server: Server) -> None:
 
     audit = north.get("/v1/audit").json()["items"]
     assert {"operation.created", "disclosed"} <= {e["action"] for e in audit}
-    assert north.get("/metrics").text.count("deconflict_conflicts_open") >= 1
+    assert north.get("/metrics").status_code == 403  # another party's activity: admin only
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    assert httpx.get(f"{server.url}/metrics", headers=admin).text.count("conflicts_open") >= 1
 
 
 def test_escalation_and_idempotency(server: Server) -> None:

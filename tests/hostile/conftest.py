@@ -1,39 +1,54 @@
-"""A victim and an attacker on one service, in process (real SQLite file, real PostgreSQL)."""
+"""Attacks by a second party, in process (TestClient) on SQLite and PostgreSQL, and against
+real servers on loopback. Limits are set per test; the app's other settings are defaults."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hostile_helpers import Apps, new_party
 from pg import postgres
 
 from deconflict.api import create_app
 from deconflict.config import Config
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))  # the live server helper
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'hostile.db'}"])
-    else:
-        urls = postgres()
-    url = next(urls)
-    app = create_app(Config(db_url=url, admin_key="adm"))
-    with TestClient(app) as c:
-        yield c
-    for _ in urls:  # drops the PostgreSQL schema
-        pass
+        yield f"sqlite:///{tmp_path / 'hostile.db'}"
+        return
+    yield from postgres()
+
+
+@pytest.fixture
+def apps(db_url: str) -> Iterator[Apps]:
+    """Start app instances on the one database (as workers would be), each with `config`."""
+    open_: list[TestClient] = []
+
+    def start(**config: Any) -> TestClient:
+        c = TestClient(create_app(Config(db_url=db_url, admin_key="adm", **config)))
+        c.__enter__()
+        open_.append(c)
+        return c
+
+    yield start
+    for c in reversed(open_):
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(apps: Apps) -> TestClient:
+    return apps()
 
 
 @pytest.fixture
 def party(client: TestClient) -> Callable[[str], dict[str, str]]:
     """A new party's Authorization header."""
-
-    def add(name: str) -> dict[str, str]:
-        r = client.post("/v1/parties", json={"name": name}, headers={"Authorization": "Bearer adm"})
-        assert r.status_code == 201
-        return {"Authorization": f"Bearer {r.json()['api_key']}"}
-
-    return add
+    return lambda name: new_party(client, name)

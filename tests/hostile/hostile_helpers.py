@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -81,3 +82,18 @@ def state(id_: str, lat: float, lng: float, trk: float, **kw: Any) -> dict[str, 
         "time": rfc3339(datetime.now(UTC)),
         **kw,
     }
+
+
+ADMIN = {"Authorization": "Bearer adm"}
+Apps = Callable[..., TestClient]
+
+
+def new_party(client: TestClient, name: str) -> dict[str, str]:
+    """A new party's Authorization header."""
+    r = client.post("/v1/parties", json={"name": name}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"Bearer {r.json()['api_key']}"}
+
+
+def party_id(client: TestClient, headers: dict[str, str]) -> str:
+    return str(client.get("/v1/parties/me", headers=headers).json()["id"])

@@ -1,5 +1,6 @@
 """The app factory: routers per area, error mapping, metrics, the console, and a lifespan that
-owns the database, the event hub and the background tasks (escalation, audit sequencer)."""
+owns the database, the event hub and the background tasks (escalation, audit sequencer,
+retention)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from fastapi.staticfiles import StaticFiles
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
 from deconflict.api.routes import conflicts, events, files, health, operations, parties, tracks
+from deconflict.api.throttle import Throttle
+from deconflict.api.url_keys import RefuseKeysInUrls
 from deconflict.config import Config, from_env
-from deconflict.service import Service
+from deconflict.service import Service, retention
 from deconflict.service import audit as audit_log
 from deconflict.service.conflicts import escalate_due
 from deconflict.service.parties import ensure_admin_key
@@ -60,6 +63,7 @@ def _tasks(svc: Service, hub: Hub) -> list[Coroutine[Any, Any, None]]:
     if cfg.background:
         jobs.append(every(cfg.escalation_interval_s, lambda: escalate_due(svc), "escalation"))
         jobs.append(every(cfg.audit_interval_s, lambda: audit_log.sequence(svc), "audit"))
+        jobs.append(every(cfg.retention.interval_s, lambda: retention.prune(svc), "retention"))
     if svc.db.postgres:
         jobs.append(listen(hub, cfg.db_url))
     return jobs
@@ -101,8 +105,10 @@ def create_app(config: Config | None = None, routers: list[APIRouter] | None = N
     svc = Service(config)
     app.state.service = svc
     app.state.hub = Hub()
+    app.state.throttle = Throttle(config.limits)
     errors.install(app)
     health.instrument(app, svc)
+    app.add_middleware(RefuseKeysInUrls)  # outermost: a key in a URL goes no further
     for router in [*ROUTERS, *(routers or [])]:
         app.include_router(router)
     if (WEB / "index.html").exists():  # the console, after the API so it never shadows it

@@ -1,17 +1,19 @@
-"""Request dependencies: the service, the caller (bearer key or `?access_token=`), headers."""
+"""Request dependencies: the service, the caller (bearer key; `?access_token=` on the event
+stream only) admitted by its rate limit, headers."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from deconflict.api.throttle import Throttle, route_class
 from deconflict.errors import InvalidVolume, PreconditionRequired
 from deconflict.service import Principal, Service
 from deconflict.service.paging import fingerprint
-from deconflict.service.parties import authenticate, known
+from deconflict.service.parties import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="the party's API key")
 
@@ -27,17 +29,26 @@ Svc = Annotated[Service, Depends(service)]
 
 
 async def principal(
+    request: Request,
     svc: Svc,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    access_token: Annotated[
-        str | None, Query(description="the API key, for EventSource (no headers)")
-    ] = None,
 ) -> Principal:
-    """The caller: a key seen lately is known without I/O; any other is looked up in the
-    database, in the thread pool (never on the event loop)."""
-    key = creds.credentials if creds else access_token
-    who = known(svc, key)
-    return who if who is not None else await run_in_threadpool(authenticate, svc, key)
+    """The caller, read from the database in the thread pool (never on the event loop), then
+    admitted by its rate limit. `?access_token=` is taken on `GET /v1/events` only (EventSource
+    cannot send headers)."""
+    method, path = request.method, _route_path(request)
+    # Present only on GET /v1/events: `url_keys.RefuseKeysInUrls` refused it anywhere else.
+    token = request.query_params.get("access_token")
+    who = await run_in_threadpool(authenticate, svc, creds.credentials if creds else token)
+    if who.party_id is not None:  # the admin key (the operator's own) is not rate limited
+        throttle: Throttle = request.app.state.throttle
+        throttle.admit(who.party_id, route_class(method, path))
+    return who
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
 
 
 async def if_match(

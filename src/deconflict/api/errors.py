@@ -3,6 +3,7 @@ category to HTTP status lives here."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,9 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from deconflict.errors import Category, DomainError
+from deconflict.errors import Category, DomainError, RateLimited
 
 STATUS = {
+    Category.MALFORMED: 400,
     Category.INVALID: 422,
     Category.UNAUTHORIZED: 401,
     Category.FORBIDDEN: 403,
@@ -42,7 +44,10 @@ async def domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     extra = getattr(exc, "details", {})
     body = error_body(exc.code, exc.message, exc.field, **extra)
-    return JSONResponse(body, status_code=STATUS[exc.category])
+    headers = None
+    if isinstance(exc, RateLimited):  # whole seconds, rounded up (RFC 9110 delay-seconds)
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    return JSONResponse(body, status_code=STATUS[exc.category], headers=headers)
 
 
 async def validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -194,7 +194,7 @@ class CheckResult(BaseModel):
 
 
 class Message(BaseModel):
-    id: int
+    id: int = Field(description="the message's number in its conflict's thread (1, 2, ...)")
     conflict_id: str
     from_party: str
     body: str
@@ -202,7 +202,7 @@ class Message(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    id: int
+    id: str = Field(description="opaque and stable; counts nothing (see `position`)")
     position: int | None
     party_id: str | None
     action: str

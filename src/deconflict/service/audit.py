@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from attrs import frozen
 
 from deconflict.service.context import Principal, Service
-from deconflict.service.paging import check_limit, decode_cursor, page
+from deconflict.service.paging import check_limit, opaque_id, page, unseal
 from deconflict.service.views import rfc3339
 from deconflict.store import Tx, log
 
@@ -98,15 +98,15 @@ def verify(svc: Service) -> Verdict:
 
 def entries(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     """Own entries (the admin: all), oldest first."""
-    after = decode_cursor(cursor)
-    check_limit(limit)
     owner = None if who.admin else who.party()
+    after = unseal(svc, owner or "admin", "audit", cursor)
+    check_limit(limit)
 
     def unit(tx: Tx) -> dict[str, Any]:
         rows = list(log.audit_page(tx, owner, after, limit))
         items = [
             {
-                "id": r.id,
+                "id": opaque_id(svc, "audit", r.id),
                 "position": r.position,
                 "party_id": r.party_id,
                 "action": r.action,
@@ -117,6 +117,6 @@ def entries(svc: Service, who: Principal, limit: int, cursor: str | None) -> dic
             }
             for r in rows
         ]
-        return page(items, rows, limit, lambda r: r.id)
+        return page(svc, owner or "admin", "audit", items, rows, limit, lambda r: r.id)
 
     return svc.read(unit)

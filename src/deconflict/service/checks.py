@@ -9,6 +9,7 @@ from attrs import evolve
 
 from deconflict.engine import Conflict, Kind, Operation, State, disclosure
 from deconflict.engine.disclosure import Hit
+from deconflict.service import budget
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find
 from deconflict.service.paging import idempotent
@@ -36,11 +37,14 @@ def probe_in(tx: Tx, svc: Service, op: Operation) -> dict[str, Any]:
     """Tell each party `op` hits (`probe` event), audit it under that party, and answer what
     the caller sees (as the disclosure gate decides)."""
     now = svc.now()
+    budget.admit(tx, svc, op.party, now)
     hits = [_hit(svc, c, op) for c in find(tx, svc, op)]
     names = party_names(tx, {h.party for h in hits})
     outcome = disclosure.check(op.party, op.kind.value, hits, names, now, str(uuid.uuid4()))
     deliver(tx, outcome.deliveries, now)
     file(tx, outcome.notes, now)
+    if outcome.answer:
+        budget.spend(tx, op.party, now)
     return {"conflicts": [h.json() for h in outcome.answer]}
 
 

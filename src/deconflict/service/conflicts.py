@@ -9,7 +9,7 @@ from deconflict.engine.disclosure import EventType
 from deconflict.errors import Conflicting, NotFound
 from deconflict.service.context import Principal, Service, Unprocessable
 from deconflict.service.detection import tell_both
-from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
+from deconflict.service.paging import check_limit, idempotent, page, unseal
 from deconflict.service.records import audit, deliver
 from deconflict.service.views import conflict_view, rfc3339, stored
 from deconflict.store import Tx
@@ -33,7 +33,8 @@ def _view(tx: Tx, row: Any, party: str) -> dict[str, Any]:
 def list_(
     svc: Service, who: Principal, limit: int, cursor: str | None, status: str | None = None
 ) -> dict[str, Any]:
-    party, after = who.party(), decode_cursor(cursor)
+    party = who.party()
+    after = unseal(svc, party, "conflicts", cursor)
     check_limit(limit)
     if status not in (None, "open", "resolved"):
         raise Unprocessable("invalid_status", "must be open or resolved", "status")
@@ -42,7 +43,7 @@ def list_(
         rows = list(store.list_for_party(tx, party, tuple(after) if after else None, limit, status))
         names = party_names(tx, {p for r in rows for p in (r.party_a, r.party_b)})
         items = [conflict_view(r, party, names) for r in rows]
-        return page(items, rows, limit, lambda r: [r.opened_at, r.id])
+        return page(svc, party, "conflicts", items, rows, limit, lambda r: [r.opened_at, r.id])
 
     return svc.read(unit)
 
@@ -86,6 +87,7 @@ def post_message(
 
     def unit(tx: Tx) -> dict[str, Any]:
         row, now = _mine(tx, party, conflict_id), svc.now()
+        # Numbered within the thread (1, 2, ...), which both sides see: no global counter.
         msg_id = store.insert_message(tx, conflict_id, party, body, now)
         names = party_names(tx, (row.party_a, row.party_b))
         msg = {"id": msg_id, "body": body, "created_at": rfc3339(now)}
@@ -100,7 +102,8 @@ def post_message(
 def messages(
     svc: Service, who: Principal, conflict_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    party, after = who.party(), decode_cursor(cursor)
+    party, thread = who.party(), f"messages:{conflict_id}"
+    after = int(unseal(svc, party, thread, cursor) or 0)
     check_limit(limit)
 
     def unit(tx: Tx) -> dict[str, Any]:
@@ -112,13 +115,13 @@ def messages(
             disclosure.message_view(
                 facts,
                 party,
-                {"id": m.id, "body": m.body, "created_at": rfc3339(m.created_at)},
+                {"id": after + n, "body": m.body, "created_at": rfc3339(m.created_at)},
                 m.party_id,
                 names,
             )
-            for m in rows
+            for n, m in enumerate(rows, start=1)
         ]
-        return page(items, rows, limit, lambda m: m.id)
+        return page(svc, party, thread, items, items, limit, lambda m: m["id"])
 
     return svc.read(unit)
 

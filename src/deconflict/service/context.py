@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,6 +37,38 @@ class Principal:
         return self.party_id
 
 
+@frozen
+class CursorKeys:
+    """Keys derived from the server's cursor secret (see `paging`)."""
+
+    stream_key: bytes
+    tag_key: bytes
+    id_key: bytes
+
+    @classmethod
+    def derive(cls, secret: bytes) -> CursorKeys:
+        def sub(label: bytes) -> bytes:
+            return hmac.digest(secret, label, "sha256")
+
+        return cls(sub(b"cursor stream"), sub(b"cursor tag"), sub(b"opaque id"))
+
+    def stream(self, nonce: bytes, n: int) -> bytes:
+        """`n` keystream bytes for `nonce`: HMAC-SHA256(key, nonce ‖ block counter) blocks."""
+        blocks = (n + 31) // 32
+        out = b"".join(
+            hmac.digest(self.stream_key, nonce + i.to_bytes(4, "big"), "sha256")
+            for i in range(blocks)
+        )
+        return out[:n]
+
+    def tag(self, party: str, list_name: str, body: bytes) -> bytes:
+        msg = party.encode() + b"\0" + list_name.encode() + b"\0" + body
+        return hmac.digest(self.tag_key, msg, "sha256")[:16]
+
+    def label(self, text: str) -> str:
+        return hmac.digest(self.id_key, text.encode(), "sha256")[:12].hex()
+
+
 def _unknown(key: tuple[str, int]) -> tuple[Volume, ...]:
     raise KeyError(key)  # `parsed` is only read (get) and filled (put), never computed
 
@@ -47,12 +80,11 @@ class Service:
         self.config = config
         self.db = db or Database(config.db_url)
         self.clock: Callable[[], float] = time.time
-        # Key digest -> (when checked, monotonic; who). See `parties.authenticate`.
-        self.known_keys: dict[str, tuple[float, Principal]] = {}
         # Parsed volumes of stored operations by (id, version), so that a candidate met before
         # is neither read nor parsed again. Volumes change only with a new version, and entries
         # are put only once the write transaction that read them has committed
         # (`Tx.after_commit`): an entry is never a rolled-back write's volumes, never stale.
+        self.cursor_keys: CursorKeys | None = None  # derived on first use (see `paging`)
         self.parsed: Memo[tuple[str, int], tuple[Volume, ...]] = Memo(_unknown, 50_000)
 
     def now(self) -> float:

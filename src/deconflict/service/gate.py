@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from deconflict.engine import Operation, disclosure
 from deconflict.engine.disclosure import EventType, RefusalDetail
 from deconflict.errors import Conflicting
+from deconflict.service import budget
 from deconflict.service.context import Service
 from deconflict.service.detection import tell_both
 from deconflict.service.records import audit, deliver, file
@@ -28,13 +29,14 @@ T = TypeVar("T")
 class ActivationBlocked(Conflicting):
     """Activation refused: the conflicts not overridden are listed in `details`."""
 
-    def __init__(self, refusal: RefusalDetail) -> None:
+    def __init__(self, refusal: RefusalDetail, party: str) -> None:
         super().__init__(
             "open_conflicts",
             "the operation has unresolved conflicts; name each in `override` to activate anyway",
             "override",
         )
         self.refusal = refusal
+        self.party = party  # the caller, whose probe budget what the refusal reveals spends
         self.details = refusal.json()
 
 
@@ -56,7 +58,9 @@ def check_activation(
         names = party_names(tx, {p for r in missing for p in (r.party_a, r.party_b)})
         blocking = [stored(r) for r in missing]
         ref = str(uuid.uuid4())
-        raise ActivationBlocked(disclosure.refusal(op.party, blocking, told, names, now, ref))
+        raise ActivationBlocked(
+            disclosure.refusal(op.party, blocking, told, names, now, ref), op.party
+        )
     for r in rows:
         audit(tx, op.party, "operation.overridden", r.id, {"operation_id": op.id}, now)
         tell_both(tx, r.id, EventType.OPERATION_OVERRIDDEN, now)
@@ -68,12 +72,20 @@ def probing_on_block(svc: Service, run: Callable[[], T]) -> T:
     try:
         return run()
     except ActivationBlocked as blocked:
-        refusal = blocked.refusal
+        refusal, caller = blocked.refusal, blocked.party
 
-        def tell(tx: Tx) -> None:
+        def tell(tx: Tx) -> budget.ProbeBudgetExhausted | None:
+            # The parties hit are told even past the caller's probe budget (never silent);
+            # the caller then learns only that it is refused (429), not where.
             now = svc.now()
+            spent = budget.exhausted(tx, svc, caller, now) if refusal.deliveries else None
             deliver(tx, refusal.deliveries, now)
             file(tx, refusal.notes, now)
+            if refusal.deliveries:
+                budget.spend(tx, caller, now)
+            return spent
 
-        svc.write(tell)
+        spent = svc.write(tell)
+        if spent is not None:
+            raise spent from None
         raise

@@ -17,7 +17,7 @@ from deconflict.geometry import Volume, volume_to_json
 from deconflict.service import gate
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import sync
-from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
+from deconflict.service.paging import check_limit, idempotent, page, unseal
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view, operation_view
 from deconflict.store import Tx
@@ -209,14 +209,15 @@ def get(svc: Service, who: Principal, op_id: str) -> dict[str, Any]:
 
 
 def list_(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
-    party, after = who.party(), decode_cursor(cursor)
+    party = who.party()
+    after = unseal(svc, party, "operations", cursor)
     check_limit(limit)
 
     def unit(tx: Tx) -> dict[str, Any]:
         rows = list(store.list_operations(tx, party, tuple(after) if after else None, limit))
         vols = store.load_volumes(tx, [r.id for r in rows])
         items = [operation_view(r, vols.get(r.id, [])) for r in rows]
-        return page(items, rows, limit, lambda r: [r.created_at, r.id])
+        return page(svc, party, "operations", items, rows, limit, lambda r: [r.created_at, r.id])
 
     return svc.read(unit)
 

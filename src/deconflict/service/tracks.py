@@ -16,9 +16,9 @@ from deconflict.errors import DomainError, NotFound
 from deconflict.geometry.geodesy import GEOD
 from deconflict.service.alerts import alert
 from deconflict.service.conformance import Verdict, judge
-from deconflict.service.context import Principal, Service, Unprocessable
+from deconflict.service.context import Principal, Service
 from deconflict.service.detection import to_operation
-from deconflict.service.paging import check_limit, decode_cursor, page
+from deconflict.service.paging import check_limit, page, unseal
 from deconflict.service.records import audit
 from deconflict.service.views import rfc3339
 from deconflict.store import Tx
@@ -235,14 +235,14 @@ def track_view(row: Any) -> dict[str, Any]:
 
 def list_(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     """The caller's fresh tracks (stale ones are not listed), by aircraft id."""
-    party, after = who.party(), decode_cursor(cursor)
+    party = who.party()
+    after = unseal(svc, party, "tracks", cursor)
     check_limit(limit)
-    if after is not None and not isinstance(after, str):
-        raise Unprocessable("invalid_cursor", "is not a cursor from this list", "cursor")
     since = svc.now() - svc.config.tracks.stale_s
 
     def unit(tx: Tx) -> dict[str, Any]:
         rows = list(store.page(tx, party, since, after, limit))
-        return page([track_view(r) for r in rows], rows, limit, lambda r: r.aircraft_id)
+        items = [track_view(r) for r in rows]
+        return page(svc, party, "tracks", items, rows, limit, lambda r: r.aircraft_id)
 
     return svc.read(unit)

@@ -69,16 +69,20 @@ def count_open(tx: Tx) -> int:
 
 
 def insert_message(tx: Tx, conflict_id: str, party_id: str, body: str, now: float) -> int:
+    """Add a message to the conflict's thread; answers its number in the thread (1, 2, ...)."""
     stmt = (
         messages.insert()
         .values(conflict_id=conflict_id, party_id=party_id, body=body, created_at=now)
         .returning(messages.c.id)
     )
-    return int(tx.execute(stmt).scalar_one())
+    row_id = int(tx.execute(stmt).scalar_one())
+    count = sa.select(sa.func.count()).where(
+        messages.c.conflict_id == conflict_id, messages.c.id <= row_id
+    )
+    return int(tx.execute(count).scalar_one())
 
 
-def list_messages(tx: Tx, conflict_id: str, after: int | None, limit: int) -> Sequence[sa.Row[Any]]:
+def list_messages(tx: Tx, conflict_id: str, skip: int, limit: int) -> Sequence[sa.Row[Any]]:
+    """The thread's messages after its first `skip` (threads only grow: a stable position)."""
     q = sa.select(messages).where(messages.c.conflict_id == conflict_id)
-    if after is not None:
-        q = q.where(messages.c.id > after)
-    return tx.execute(q.order_by(messages.c.id).limit(limit)).all()
+    return tx.execute(q.order_by(messages.c.id).offset(skip).limit(limit)).all()

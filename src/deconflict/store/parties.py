@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from deconflict.store.db import Tx
-from deconflict.store.schema import meta, parties
+from deconflict.store.schema import events, meta, parties
 
 
 def insert_party(tx: Tx, party_id: str, name: str, key_hash: str, now: float) -> None:
@@ -59,3 +59,18 @@ def get_meta(tx: Tx, key: str) -> str | None:
 def set_meta(tx: Tx, key: str, value: str) -> None:
     tx.execute(meta.delete().where(meta.c.key == key))
     tx.execute(meta.insert().values(key=key, value=value))
+
+
+def set_key_hash(tx: Tx, party_id: str, key_hash: str) -> bool:
+    """Replace the party's key digest; False if there is no such party."""
+    done = tx.execute(parties.update().where(parties.c.id == party_id).values(key_hash=key_hash))
+    return int(done.rowcount) == 1
+
+
+def first_event_after(tx: Tx, party_id: str, seq: int) -> int | None:
+    """The number of the party's first retained event after `seq` (None: none retained)."""
+    q = sa.select(sa.func.min(events.c.seq)).where(
+        events.c.party_id == party_id, events.c.seq > seq
+    )
+    first: int | None = tx.execute(q).scalar()
+    return first

@@ -109,6 +109,7 @@ events = sa.Table(
     sa.Column("type", sa.String(40), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_events_created", "created_at"),  # retention prunes by age
 )
 
 # Entries are inserted by write transactions without a chain position; the sequencer later
@@ -137,6 +138,18 @@ idempotency = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_idempotency_created", "created_at"),  # retention prunes by age
+)
+
+# One row per check (or refused activation) that hit another party: the probe budget counts
+# a party's rows of the last hour, in the database so that it holds across workers.
+probe_hits = sa.Table(
+    "probe_hits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("party_id", sa.String(36), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_probe_hits_party", "party_id", "created_at"),
 )
 
 # The latest state of each party's aircraft (one row per aircraft), for tactical detection.

@@ -1,4 +1,4 @@
-"""`/healthz` (the database answers) and `/metrics` (Prometheus)."""
+"""`/healthz` (the database answers; nothing per party) and `/metrics` (Prometheus, admin)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from deconflict.api.deps import Who
+from deconflict.api.schemas import ErrorOut
+from deconflict.errors import Forbidden
 from deconflict.service import Service, events
 
 router = APIRouter(tags=["health"])
@@ -28,8 +31,15 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={s: {"model": ErrorOut} for s in (401, 403, 429)},
+)
+def metrics(request: Request, who: Who) -> Response:
+    """Admin only (Bearer): the figures are the whole service's, every party's activity."""
+    if not who.admin:
+        raise Forbidden("admin_only", "only the admin key reads the metrics")
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -25,7 +25,7 @@ from deconflict.service import checks
 from deconflict.service import operations as ops
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 422)
+    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 422, 429)
 }
 VERSIONED: dict[int | str, dict[str, Any]] = {s: {"model": ErrorOut} for s in (412, 428)}
 router = APIRouter(prefix="/v1", tags=["operations"], responses=ERRORS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from deconflict.api.deps import Svc, Who
 from deconflict.api.routes.operations import ERRORS
@@ -23,6 +23,26 @@ def create_party(body: PartyIn, svc: Svc, who: Who) -> dict[str, Any]:
 @router.get("/parties/me", response_model=Party)
 def me(svc: Svc, who: Who) -> dict[str, Any]:
     return parties.me(svc, who)
+
+
+@router.post("/parties/me/key", response_model=PartyCreated)
+def rotate_own_key(svc: Svc, who: Who) -> dict[str, Any]:
+    """A new key for the calling party, in this answer only; the key used for this request is
+    refused from now on, on every worker."""
+    return parties.rotate_key(svc, who, None)
+
+
+@router.post("/parties/{party_id}/key", response_model=PartyCreated)
+def rotate_key(party_id: str, svc: Svc, who: Who) -> dict[str, Any]:
+    """Admin only: a new key for the party, in this answer only; the old one is refused."""
+    return parties.rotate_key(svc, who, party_id)
+
+
+@router.delete("/parties/{party_id}/key", status_code=204)
+def revoke_key(party_id: str, svc: Svc, who: Who) -> Response:
+    """Admin only: the party's key is refused from now on; no new one is issued."""
+    parties.revoke_key(svc, who, party_id)
+    return Response(status_code=204)
 
 
 @router.get("/audit", response_model=Page[AuditEntry], tags=["audit"])
