@@ -9,7 +9,7 @@ from attrs import evolve
 
 from deconflict.engine import Conflict, Kind, Operation, State
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import find
+from deconflict.service.detection import find, search_ahead
 from deconflict.service.paging import idempotent
 from deconflict.service.records import audit, emit
 from deconflict.service.views import disclosed_region, rfc3339
@@ -28,7 +28,13 @@ def check(
     """What conflicts an operation would have; each party hit gets a `probe` event."""
     party = who.party()
     op = Operation(f"check-{uuid.uuid4()}", party, kind, volumes, State.PLANNED)
-    return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
+    ahead = search_ahead(svc, op.volumes)
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        ahead(tx)
+        return probe_in(tx, svc, op)
+
+    return idempotent(svc, who, idem, print_, unit)
 
 
 def probe(svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:

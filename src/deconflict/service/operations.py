@@ -9,12 +9,11 @@ from typing import Any
 from attrs import frozen
 
 from deconflict.engine import Kind, Operation, State
-from deconflict.engine.index import sorted_query_keys
 from deconflict.errors import Conflicting, NotFound, StaleVersion
 from deconflict.geometry import Volume, volume_to_json
 from deconflict.service import gate
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import sync
+from deconflict.service.detection import search_ahead, sync
 from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view, operation_view
@@ -99,14 +98,10 @@ def create(
     if draft.state not in (State.PLANNED, State.ACTIVE):
         raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
 
-    # The candidate search's index keys depend only on the volumes and the index levels: work
-    # them out here, outside the write lock, at the levels last seen (checked inside).
-    margin, seen = svc.config.rules.max_horizontal_m, svc.db.levels_seen
-    keys = None if seen is None else sorted_query_keys(draft.volumes, margin, seen)
+    ahead = search_ahead(svc, draft.volumes)
 
     def unit(tx: Tx) -> dict[str, Any]:
-        if seen is not None and keys is not None:
-            store.prepare_keys(tx, draft.volumes, margin, seen, keys)
+        ahead(tx)
         now, op_id = svc.now(), str(uuid.uuid4())
         values = {
             "id": op_id,
@@ -165,8 +160,10 @@ def change(
 ) -> dict[str, Any]:
     """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
     party = who.party()
+    ahead = search_ahead(svc, ch.volumes) if ch.volumes is not None else (lambda tx: None)
 
     def unit(tx: Tx) -> dict[str, Any]:
+        ahead(tx)
         row = _own(tx, party, op_id)
         if if_match is not None and if_match != row.version:
             raise StaleVersion(
@@ -189,10 +186,13 @@ def change(
         )
         if ch.volumes is not None:
             store.replace_volumes(tx, op_id, [(volume_to_json(v), v) for v in ch.volumes])
-        vols = store.load_volumes(tx, [op_id])[op_id]
         from deconflict.service.detection import to_operation
 
-        op = to_operation(store.get_operation(tx, op_id), vols)
+        row = store.get_operation(tx, op_id)
+        if ch.volumes is None:
+            op = to_operation(row, store.load_volumes(tx, [op_id])[op_id])
+        else:  # (as given: the search worked out ahead applies to these very volumes)
+            op = to_operation(row, parsed=ch.volumes)
         rows = _write(tx, svc, op, before, ch.override)
         audit(
             tx,
