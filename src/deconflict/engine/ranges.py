@@ -38,6 +38,7 @@ from deconflict.geometry import Volume
 from deconflict.geometry.geodesy import caps, ecef_unit
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 MAX_RANGES = 4_096
 FINE_COLUMNS = 64  # per volume and space level: beyond, slabs
@@ -46,6 +47,7 @@ _OFF = 1 << (CELL_BITS - 1)
 _Y_SHIFT = TIME_BITS + CELL_BITS
 _X_SHIFT = TIME_BITS + 2 * CELL_BITS
 _LOW = (1 << TIME_BITS) - 1
+_ROUNDING_M = 2.0  # keys' centres are on the sphere to well within this
 
 
 def query_ranges(
@@ -71,7 +73,7 @@ def query_ranges(
     size = np.tile(SIZES[plan.spaces], len(vs))
     centre = np.repeat(xyz, n_s, axis=0)
     reach = cell_reach(np.repeat(radius + margin_m, n_s), size)
-    lo, hi = cell_box(centre, reach, size)
+    lo, hi = on_sphere(centre, reach, size, *cell_box(centre, reach, size))
     extent = hi - lo + 1
     major = np.argmax(np.abs(centre), axis=1)
     columns = extent.prod(axis=1) // np.take_along_axis(extent, major[:, None], 1)[:, 0]
@@ -81,6 +83,21 @@ def query_ranges(
     los, his, _ = join_buckets(plan, vs, cells, fine[row])
     clo, chi = _coarse(plan.pair_base, plan.pair_space, n_s, coarse, lo, hi)
     return bounded(*merged(np.concatenate([los, clo]), np.concatenate([his, chi])), max_ranges)
+
+
+def on_sphere(
+    centre: FloatArray, reach: FloatArray, size: FloatArray, lo: IntArray, hi: IntArray
+) -> tuple[IntArray, IntArray]:
+    """The cell box `lo`..`hi` clipped, per axis, to the points of the sphere within `reach`
+    of `centre` (on the sphere): where every key's centre lies. A point at angle a from an
+    axis within angle t of the centre (at angle c) has a in [c - t, c + t]."""
+    t = 2 * np.arcsin(np.minimum(1.0, reach / (2 * EARTH_M)))[:, None]
+    c = np.arccos(np.clip(centre / EARTH_M, -1.0, 1.0))
+    top = EARTH_M * np.cos(np.maximum(c - t, 0.0)) + _ROUNDING_M
+    bottom = EARTH_M * np.cos(np.minimum(c + t, np.pi)) - _ROUNDING_M
+    lo = np.maximum(lo, np.floor(bottom / size[:, None]).astype(np.int64))
+    hi = np.minimum(hi, np.floor(top / size[:, None]).astype(np.int64))
+    return lo, hi
 
 
 def _coarse(
