@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -20,7 +21,10 @@ from deconflict.store.operations import candidates, load_volumes, prepare_ranges
 from deconflict.store.parties import party_names
 
 # Stored volumes were checked on the way in; reloading them must not fail on tighter bounds.
-LOOSE = Bounds(max_vertices=100_000, max_area_m2=1e15, max_volumes=100_000)
+# (Nor on a duration: a permanent volume lasts until OPEN_END.)
+LOOSE = Bounds(
+    max_vertices=100_000, max_area_m2=1e15, max_volumes=100_000, max_duration=timedelta.max
+)
 
 
 def to_operation(
