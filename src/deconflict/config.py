@@ -40,6 +40,9 @@ class Config:
     h3_resolution: int | None = None
     # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
     tracks: TrackSettings = field(factory=TrackSettings)
+    # Budgets of area x duration (km² x h, see service.budget): per request, per party per hour.
+    budget_request_km2h: float = 1e8
+    budget_hour_km2h: float = 1e9
     migrate: bool = True
     background: bool = True
 
@@ -74,6 +77,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
             env, "DECONFLICT_ESCALATION_INTERVAL_S", base.escalation_interval_s
         ),
         h3_resolution=int(h3) if h3 else None,
+        budget_request_km2h=_env_float(
+            env, "DECONFLICT_BUDGET_REQUEST_KM2H", base.budget_request_km2h
+        ),
+        budget_hour_km2h=_env_float(env, "DECONFLICT_BUDGET_HOUR_KM2H", base.budget_hour_km2h),
         tracks=tactical_settings.from_env(env),
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
     )
@@ -90,6 +97,8 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_DEADLINE_S": str(config.escalation_deadline_s),
         "DECONFLICT_ESCALATION_LEAD_S": str(config.escalation_lead_s),
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
+        "DECONFLICT_BUDGET_REQUEST_KM2H": str(config.budget_request_km2h),
+        "DECONFLICT_BUDGET_HOUR_KM2H": str(config.budget_hour_km2h),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
     }

@@ -56,3 +56,9 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     category = Category.FORBIDDEN
+
+
+class OverBudget(DomainError):
+    """A party that has spent its hourly budget of area x duration (429)."""
+
+    category = Category.RATE

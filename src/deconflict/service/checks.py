@@ -8,6 +8,7 @@ from typing import Any
 from attrs import evolve
 
 from deconflict.engine import Conflict, Kind, Operation, State
+from deconflict.service import budget
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import find, search_ahead
 from deconflict.service.paging import idempotent
@@ -28,9 +29,11 @@ def check(
     """What conflicts an operation would have; each party hit gets a `probe` event."""
     party = who.party()
     op = Operation(f"check-{uuid.uuid4()}", party, kind, volumes, State.PLANNED)
+    cost = budget.within_request(svc, op.volumes)
     ahead = search_ahead(svc, op.volumes)
 
     def unit(tx: Tx) -> dict[str, Any]:
+        budget.charge(tx, svc, party, cost)
         ahead(tx)
         return probe_in(tx, svc, op)
 

@@ -23,7 +23,11 @@ from deconflict.store.parties import party_names
 # Stored volumes were checked on the way in; reloading them must not fail on tighter bounds.
 # (Nor on a duration: a permanent volume lasts until OPEN_END.)
 LOOSE = Bounds(
-    max_vertices=100_000, max_area_m2=1e15, max_volumes=100_000, max_duration=timedelta.max
+    max_vertices=100_000,
+    max_area_m2=1e15,
+    max_volumes=100_000,
+    max_duration=timedelta.max,
+    max_radius_m=2_000_000.0,
 )
 
 

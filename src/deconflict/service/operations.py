@@ -11,7 +11,7 @@ from attrs import frozen
 from deconflict.engine import Kind, Operation, State
 from deconflict.errors import Conflicting, NotFound, StaleVersion
 from deconflict.geometry import Volume, volume_to_json
-from deconflict.service import gate
+from deconflict.service import budget, gate
 from deconflict.service.context import Principal, Service
 from deconflict.service.detection import search_ahead, sync
 from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
@@ -98,9 +98,11 @@ def create(
     if draft.state not in (State.PLANNED, State.ACTIVE):
         raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
 
+    cost = budget.within_request(svc, draft.volumes)
     ahead = search_ahead(svc, draft.volumes)
 
     def unit(tx: Tx) -> dict[str, Any]:
+        budget.charge(tx, svc, party, cost)
         ahead(tx)
         now, op_id = svc.now(), str(uuid.uuid4())
         values = {
@@ -160,11 +162,13 @@ def change(
 ) -> dict[str, Any]:
     """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
     party = who.party()
+    cost = budget.within_request(svc, ch.volumes) if ch.volumes is not None else 0.0
     ahead = search_ahead(svc, ch.volumes) if ch.volumes is not None else (lambda tx: None)
 
     def unit(tx: Tx) -> dict[str, Any]:
         ahead(tx)
         row = _own(tx, party, op_id)
+        budget.charge(tx, svc, party, cost)
         if if_match is not None and if_match != row.version:
             raise StaleVersion(
                 "stale_version", f"operation is at version {row.version}", "If-Match"
