@@ -35,8 +35,7 @@ from deconflict.config import Config
 from deconflict.engine import Kind
 from deconflict.errors import DomainError
 from deconflict.geometry import OPEN_END, Circle, LatLng, Polygon, Volume
-from deconflict.service import Principal, Service
-from deconflict.service import checks
+from deconflict.service import Principal, Service, checks
 from deconflict.service import operations as ops
 from deconflict.store import Database, Tx, migrate
 from deconflict.store.parties import insert_party
@@ -47,7 +46,9 @@ _, LAT, LNG = _data.CITIES[0]
 
 
 def circle(lat: float, lng: float, r: float, hours: float, end: datetime | None = None) -> Volume:
-    return Volume(Circle(LatLng(lat, lng), r), 0, 1_000, START, end or START + timedelta(hours=hours))
+    return Volume(
+        Circle(LatLng(lat, lng), r), 0, 1_000, START, end or START + timedelta(hours=hours)
+    )
 
 
 def thin(lat: float, lng: float, vertices: int, hours: float) -> Volume:
