@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from deconflict.engine import Kind, Operation, Rules, Separation, State
-from deconflict.geometry import Circle, Footprint, LatLng, Polygon, Volume
+from deconflict.geometry import OPEN_END, Circle, Footprint, LatLng, Polygon, Volume
 
 GEOD = Geod(ellps="WGS84")
 EPOCH = datetime(2026, 6, 1, tzinfo=UTC)
@@ -436,3 +436,73 @@ def operations(draw: st.DrawFn, op_id: str) -> Operation:
         state=draw(st.sampled_from(STATES)),
         version=draw(st.integers(1, 9)),
     )
+
+
+# -- reach: long and open windows, large margins, the antimeridian and the poles -------------
+
+polar_lats = st.one_of(st.floats(80.0, 89.999), st.floats(-89.999, -80.0))
+far_latlngs = st.one_of(latlngs, st.builds(LatLng, polar_lats, lngs))
+# From a second to twelve years: each of the index's time levels, and beyond its last bucket.
+durations_s = st.one_of(
+    st.integers(1, 86_400 * 3),
+    st.integers(86_400 * 3, 86_400 * 400),
+    st.integers(86_400 * 400, 86_400 * 365 * 12),
+)
+margins = st.one_of(st.just(0.0), st.floats(1.0, 100_000.0), st.floats(100_000.0, 300_000.0))
+
+
+@st.composite
+def long_windows(draw: st.DrawFn) -> tuple[datetime, datetime]:
+    """A window of any length up to twelve years, or open-ended (`OPEN_END`)."""
+    start = EPOCH + timedelta(seconds=draw(st.integers(-86_400 * 400, 86_400 * 400)))
+    if draw(st.integers(0, 5)) == 0:
+        return start, OPEN_END
+    return start, start + timedelta(seconds=draw(durations_s))
+
+
+@st.composite
+def far_volumes(draw: st.DrawFn, center: LatLng, radius_m: float) -> Volume:
+    """A volume of any footprint around `center` and any window (altitude 0-100 m)."""
+    return Volume(draw(footprint_at(center, radius_m)), 0.0, 100.0, *draw(long_windows()))
+
+
+@st.composite
+def reach_cases(draw: st.DrawFn) -> tuple[Volume, Volume, float]:
+    """(stored, query, margin): two volumes anywhere, of any size and window, whose centres
+    stand 0 to 1.2 times their radii plus the margin apart."""
+    margin = draw(margins)
+    ca, ra, rb = draw(far_latlngs), draw(radii), draw(radii)
+    cb = offset(ca, draw(st.floats(0.0, 360.0)), draw(st.floats(0.0, 1.2)) * (ra + rb + margin))
+    return draw(far_volumes(ca, ra)), draw(far_volumes(cb, rb)), margin
+
+
+@st.composite
+def far_scenarios(
+    draw: st.DrawFn, n_ops: int = 12
+) -> tuple[list[Operation], list[Operation], Rules]:
+    """(stored, queries, rules): operations of 1-3 volumes of any size and window around one
+    far-drawn place, live or not, and a rules table with large separations."""
+    center = draw(far_latlngs)
+    rules = draw(st.one_of(st.just(Rules()), rules_tables))
+
+    def op(i: int, prefix: str) -> Operation:
+        vols = tuple(
+            draw(
+                far_volumes(
+                    offset(center, draw(st.floats(0.0, 360.0)), draw(st.floats(0.0, 400_000.0))),
+                    draw(radii),
+                )
+            )
+            for _ in range(draw(st.integers(1, 3)))
+        )
+        return Operation(
+            f"{prefix}-{i:03d}",
+            draw(st.sampled_from(PARTIES)),
+            draw(st.sampled_from(KINDS)),
+            vols,
+            draw(st.sampled_from([State.PLANNED, State.ACTIVE, State.ACTIVE, State.ENDED])),
+        )
+
+    stored = [op(i, "s") for i in range(draw(st.integers(1, n_ops)))]
+    queries = [op(i, "q") for i in range(draw(st.integers(1, 3)))]
+    return stored, queries, rules

@@ -50,6 +50,9 @@ class Config:
     # The key that seals cursors and derives opaque ids (None: generated once, kept in the
     # database, so every worker shares it).
     cursor_secret: str | None = None
+    # Budgets of area x duration (km² x h, see service.costs): per request, per party per hour.
+    budget_request_km2h: float = 1e8
+    budget_hour_km2h: float = 1e9
     migrate: bool = True
     background: bool = True
 
@@ -85,6 +88,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         ),
         h3_resolution=int(h3) if h3 else None,
         max_batch=int(_env_float(env, "DECONFLICT_MAX_BATCH", base.max_batch)),
+        budget_request_km2h=_env_float(
+            env, "DECONFLICT_BUDGET_REQUEST_KM2H", base.budget_request_km2h
+        ),
+        budget_hour_km2h=_env_float(env, "DECONFLICT_BUDGET_HOUR_KM2H", base.budget_hour_km2h),
         tracks=tactical_settings.from_env(env),
         limits=limits_from_env(env),
         retention=retention_from_env(env),
@@ -105,6 +112,8 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_LEAD_S": str(config.escalation_lead_s),
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
         "DECONFLICT_MAX_BATCH": str(config.max_batch),
+        "DECONFLICT_BUDGET_REQUEST_KM2H": str(config.budget_request_km2h),
+        "DECONFLICT_BUDGET_HOUR_KM2H": str(config.budget_hour_km2h),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
         **limits_to_env(config.limits, config.retention),

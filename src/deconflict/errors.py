@@ -73,3 +73,9 @@ class RateLimited(DomainError):
     def __init__(self, code: str, message: str, field: str | None, retry_after: float) -> None:
         super().__init__(code, message, field)
         self.retry_after = retry_after
+
+
+class OverBudget(DomainError):
+    """A party that has spent its hourly budget of area x duration (429)."""
+
+    category = Category.RATE

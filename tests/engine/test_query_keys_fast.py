@@ -206,9 +206,9 @@ def test_fast_cell_walks_equal_the_runs(
     scalar = index._shell_cells_scalar(xyz, reach, sorted(spaces), 4_000)
     if scalar is not None:  # each row's cells, as key bits
         assert [len(r) for r in scalar] == np.bincount(rows, minlength=len(scalar)).tolist()
-        bits = index._cell_bits(cells + (1 << (index._CELL_BITS - 1))) << index._TIME_BITS
+        bits = index._cell_bits(cells + (1 << (index.CELL_BITS - 1))) << index.TIME_BITS
         assert [c for r in scalar for c in r] == bits.tolist()
-    for limit in (0, index._SCALAR_COLUMNS, 4_000):
+    for limit in (0, index.SCALAR_COLUMNS, 4_000):
         got = index._shell_cells(xyz, reach, levels, limit)
         assert np.array_equal(got[0], cells) and np.array_equal(got[1], rows)
 

@@ -27,15 +27,25 @@ from deconflict.geometry.geodesy import GEOD, cap, caps, ecef_unit
 
 EARTH_M = 6_371_008.8
 SPACE_LEVELS_M = (4_000.0, 16_000.0, 64_000.0, 256_000.0, 1_024_000.0, 4_096_000.0)
-TIME_LEVELS_S = (3_600.0, 28_800.0, 230_400.0, 1_843_200.0, 14_745_600.0, 117_964_800.0)
+# The last time level has one bucket for all time: a volume longer than 3.7 years (a permanent
+# one, see geometry.OPEN_END) keeps one key, and a search costs the same whatever its duration.
+TIME_LEVELS_S = (
+    3_600.0,
+    28_800.0,
+    230_400.0,
+    1_843_200.0,
+    14_745_600.0,
+    117_964_800.0,
+    math.inf,
+)
 TIME_ORIGIN = 946_684_800.0  # 2000-01-01T00:00:00Z: keeps bucket numbers small and positive
 # Cell coordinates are computed on a sphere; geodesic distances on WGS84 differ by < 0.7 %.
 SLACK = 1.02
 SLACK_M = 1_000.0
-_CELL_BITS, _TIME_BITS = 12, 20
-_TIME_MASK = (1 << _TIME_BITS) - 1
-_CELL_MASK = (1 << _CELL_BITS) - 1
-_SIZES = np.array(SPACE_LEVELS_M)
+CELL_BITS, TIME_BITS = 12, 20
+_TIME_MASK = (1 << TIME_BITS) - 1
+_CELL_MASK = (1 << CELL_BITS) - 1
+SIZES = np.array(SPACE_LEVELS_M)
 _SPANS = np.array(TIME_LEVELS_S)
 
 FloatArray = npt.NDArray[np.float64]
@@ -61,11 +71,11 @@ def time_level(duration_s: float) -> int:
 
 def pack(ls: int, lt: int, cx: int, cy: int, cz: int, tb: int) -> int:
     """A 62-bit key; cells are offset to be non-negative (|c| < 2^11 at the finest level)."""
-    off = 1 << (_CELL_BITS - 1)
+    off = 1 << (CELL_BITS - 1)
     key = (ls << 3) | lt
     for c in (cx, cy, cz):
-        key = (key << _CELL_BITS) | (c + off)
-    return (key << _TIME_BITS) | (tb & ((1 << _TIME_BITS) - 1))
+        key = (key << CELL_BITS) | (c + off)
+    return (key << TIME_BITS) | (tb & ((1 << TIME_BITS) - 1))
 
 
 def _cell(center_xyz: npt.NDArray[np.float64], size_m: float) -> tuple[int, int, int]:
@@ -84,7 +94,7 @@ def volume_key(v: Volume) -> int:
 
 def key_levels(key: int) -> tuple[int, int]:
     """(space level, time level) of a key."""
-    top = key >> (3 * _CELL_BITS + _TIME_BITS)
+    top = key >> (3 * CELL_BITS + TIME_BITS)
     return top >> 3, top & 7
 
 
@@ -110,18 +120,18 @@ _INNER2 = (EARTH_M - 1.0) ** 2
 _TIE = 1e-12
 # Up to this many columns, plain Python beats NumPy's per-call cost: for cells, and for keys
 # (where NumPy would also join cells with time buckets and expand ranges).
-_SCALAR_COLUMNS = 48
+SCALAR_COLUMNS = 48
 _SCALAR_KEY_COLUMNS = 128
 _PY_KEYS = 128  # up to this many keys (with repeats), a Python set sorts them faster
 # Where x, y and z sit in a key (see `_cell_bits`).
-_CODE_SHIFTS = np.array([_TIME_BITS + 2 * _CELL_BITS, _TIME_BITS + _CELL_BITS, _TIME_BITS])
+_CODE_SHIFTS = np.array([TIME_BITS + 2 * CELL_BITS, TIME_BITS + CELL_BITS, TIME_BITS])
 
 
 def _shell_cells(
     xyz: FloatArray,
     reach_m: FloatArray,
     spaces: IntArray,
-    max_scalar_columns: int = _SCALAR_COLUMNS,
+    max_scalar_columns: int = SCALAR_COLUMNS,
 ) -> tuple[IntArray, IntArray]:
     """Cells (n, 3) within reach of each query centre `xyz[q]` that touch the sphere (where
     every key's centre is), for each space level in `spaces`, with their row q * S + s
@@ -132,13 +142,23 @@ def _shell_cells(
     Up to `max_scalar_columns` columns in all, plain Python does it faster than NumPy calls;
     two ways, one answer (see each)."""
     if max_scalar_columns:
-        per_row = _shell_cells_scalar(xyz, reach_m, spaces.tolist(), max_scalar_columns)
-        if per_row is not None:
-            codes = np.array([c for codes in per_row for c in codes], dtype=np.int64)
-            cells = ((codes[:, None] >> _CODE_SHIFTS) & _CELL_MASK) - (1 << (_CELL_BITS - 1))
-            rows = np.arange(len(per_row)).repeat([len(codes) for codes in per_row])
-            return cells, rows
+        found = scalar_cells(xyz, reach_m, spaces, max_scalar_columns)
+        if found is not None:
+            return found
     return _shell_cells_runs(xyz, reach_m, spaces)
+
+
+def scalar_cells(
+    xyz: FloatArray, reach_m: FloatArray, spaces: IntArray, max_columns: int
+) -> tuple[IntArray, IntArray] | None:
+    """`_shell_cells` walked in plain Python, or None beyond `max_columns` columns in all."""
+    per_row = _shell_cells_scalar(xyz, reach_m, spaces.tolist(), max_columns)
+    if per_row is None:
+        return None
+    codes = np.array([c for codes in per_row for c in codes], dtype=np.int64)
+    cells = ((codes[:, None] >> _CODE_SHIFTS) & _CELL_MASK) - (1 << (CELL_BITS - 1))
+    rows = np.arange(len(per_row)).repeat([len(codes) for codes in per_row])
+    return cells, rows
 
 
 def _shell_cells_scalar(
@@ -168,11 +188,11 @@ def _shell_cells_scalar(
             rows.append((order, pc, size, reach, lo, hi))
     if columns > max_columns:
         return None
-    off = 1 << (_CELL_BITS - 1)
+    off = 1 << (CELL_BITS - 1)
     out: list[list[int]] = []
     for order, pc, size, reach, lo, hi in rows:
         # x, y and z's places in the key, for the major and the two minor axes.
-        major, a, b = (_TIME_BITS + (2 - d) * _CELL_BITS for d in order)
+        major, a, b = (TIME_BITS + (2 - d) * CELL_BITS for d in order)
         # Per minor axis and column: the column's key bits, its nearest and farthest squared
         # distance from the major axis, and the squared distance from the centre along that
         # axis (the cell test's term).
@@ -227,11 +247,28 @@ def _shell_cells_runs(
     """`_shell_cells` for any reach: each row's columns, and the cells along each column,
     as ragged runs."""
     n_q, n_s = len(xyz), len(spaces)
-    size = np.tile(_SIZES[spaces], n_q)
+    size = np.tile(SIZES[spaces], n_q)
     centre = np.repeat(xyz, n_s, axis=0)
-    reach = (np.repeat(reach_m, n_s) + size / 2) * SLACK + SLACK_M
+    return box_cells(centre, cell_reach(np.repeat(reach_m, n_s), size), size)
+
+
+def cell_reach(reach_m: FloatArray, size: FloatArray) -> FloatArray:
+    """How far from a query centre the centre of a cell of `size` holding a key may lie."""
+    out: FloatArray = (reach_m + size / 2) * SLACK + SLACK_M
+    return out
+
+
+def cell_box(centre: FloatArray, reach: FloatArray, size: FloatArray) -> tuple[IntArray, IntArray]:
+    """The first and last cell (n, 3) along each axis of the cube of `reach` around `centre`."""
     lo = np.floor((centre - reach[:, None]) / size[:, None]).astype(np.int64)
     hi = np.floor((centre + reach[:, None]) / size[:, None]).astype(np.int64)
+    return lo, hi
+
+
+def box_cells(centre: FloatArray, reach: FloatArray, size: FloatArray) -> tuple[IntArray, IntArray]:
+    """Per row: the cells of `size` within `reach` (`cell_reach`) of `centre` that touch the
+    sphere, with their row; rows come out sorted."""
+    lo, hi = cell_box(centre, reach, size)
     axes = np.argsort(-abs(centre), axis=1, kind="stable")  # major axis first
     lo, hi = np.take_along_axis(lo, axes, 1), np.take_along_axis(hi, axes, 1)
     na, nb = hi[:, 1] - lo[:, 1] + 1, hi[:, 2] - lo[:, 2] + 1
@@ -315,14 +352,14 @@ class Occupancy:
 
     def add(self, key: int, n: int = 1) -> None:
         """Count `key`'s cell `n` more times (n = -1 when it is removed)."""
-        ls = key >> (3 * _CELL_BITS + _TIME_BITS + 3)
-        cell = (key >> _TIME_BITS) & ((1 << 3 * _CELL_BITS) - 1)
-        code = (ls << 3 * _CELL_BITS) | cell
+        ls = key >> (3 * CELL_BITS + TIME_BITS + 3)
+        cell = (key >> TIME_BITS) & ((1 << 3 * CELL_BITS) - 1)
+        code = (ls << 3 * CELL_BITS) | cell
         self.counts[((code * self._GOLDEN) & ((1 << 64) - 1)) >> (64 - self.BITS)] += n
 
     def occupied(self, ls: IntArray, cells: IntArray) -> BoolArray:
         """Which (space level, cell (n, 3) in offset coordinates) may hold a stored key."""
-        code = (ls << 3 * _CELL_BITS) | _cell_bits(cells)
+        code = (ls << 3 * CELL_BITS) | _cell_bits(cells)
         with np.errstate(over="ignore"):
             h = (code.astype(np.uint64) * np.uint64(self._GOLDEN)) >> np.uint64(64 - self.BITS)
         return np.asarray(self.counts[h.astype(np.int64)] > 0)
@@ -366,11 +403,11 @@ class BucketOccupancy:
 
 def _cell_bits(c: IntArray) -> IntArray:
     """The 36 cell bits of a key, from cells already offset to be non-negative."""
-    out: IntArray = ((c[:, 0] << _CELL_BITS) | c[:, 1]) << _CELL_BITS | c[:, 2]
+    out: IntArray = ((c[:, 0] << CELL_BITS) | c[:, 1]) << CELL_BITS | c[:, 2]
     return out
 
 
-class _Plan:
+class Plan:
     """What a set of level pairs asks of every look-up, worked out once per set."""
 
     def __init__(self, lv: tuple[tuple[int, int], ...]) -> None:
@@ -381,7 +418,7 @@ class _Plan:
         self.span = _SPANS[self.pairs[:, 1]]
         # Per pair: its space level's place in `spaces`, and the key's level bits.
         self.pair_space = np.array([spaces.index(ls) for ls, _ in lv], dtype=np.int64)
-        shift = 3 * _CELL_BITS + _TIME_BITS
+        shift = 3 * CELL_BITS + TIME_BITS
         self.pair_base = np.array([((ls << 3) | lt) << shift for ls, lt in lv], dtype=np.int64)
         self.space_list = spaces
         # Per space level: (level bits, bucket length) of each of its pairs.
@@ -394,11 +431,11 @@ class _Plan:
 
 
 @lru_cache(maxsize=256)
-def _plan(lv: tuple[tuple[int, int], ...]) -> _Plan:
-    return _Plan(lv)
+def plan_of(lv: tuple[tuple[int, int], ...]) -> Plan:
+    return Plan(lv)
 
 
-def _sorted_levels(levels: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+def sorted_levels(levels: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(sorted({(int(ls), int(lt)) for ls, lt in levels}))
 
 
@@ -410,30 +447,42 @@ def many_key_ranges(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """`key_ranges` of many volumes at once: (lo, hi, index into `vs`) arrays, vectorised across
     volumes as well as levels; cells `occupancy` knows to be empty are left out."""
-    lv = _sorted_levels(levels)
+    lv = sorted_levels(levels)
     if not lv or not vs:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
     lat, lng, radius = caps([v.footprint for v in vs])
     xyz = ecef_unit(lat, lng) * EARTH_M
-    return _key_ranges(_plan(lv), vs, xyz, radius + margin_m, occupancy)
+    return _key_ranges(plan_of(lv), vs, xyz, radius + margin_m, occupancy)
 
 
 def _key_ranges(
-    plan: _Plan,
+    plan: Plan,
     vs: Sequence[Volume],
     xyz: FloatArray,
     reach: FloatArray,
     occupancy: Occupancy | None = None,
-    max_scalar_columns: int = _SCALAR_COLUMNS,
+    max_scalar_columns: int = SCALAR_COLUMNS,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """`many_key_ranges` once the caps' centres `xyz` and reaches are known."""
     cells, cell_row = _shell_cells(xyz, reach, plan.spaces, max_scalar_columns)
-    c = cells + (1 << (_CELL_BITS - 1))
+    return join_buckets(plan, vs, cells, cell_row, occupancy)
+
+
+def join_buckets(
+    plan: Plan,
+    vs: Sequence[Volume],
+    cells: IntArray,
+    cell_row: IntArray,
+    occupancy: Occupancy | None = None,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Key ranges (lo, hi, index into `vs`): each cell (row q * S + s, sorted) joined with the
+    time buckets of its volume q at each level pair of space level `plan.spaces[s]`."""
+    c = cells + (1 << (CELL_BITS - 1))
     if occupancy is not None:
         keep = occupancy.occupied(plan.spaces[cell_row % plan.n_spaces], c)
         c, cell_row = c[keep], cell_row[keep]
-    code = _cell_bits(c) << _TIME_BITS
+    code = _cell_bits(c) << TIME_BITS
     t = np.array([(v.t0, v.t1) for v in vs], dtype=np.float64)
     qp, blo, bhi = _bucket_rows(plan.pairs, t[:, 0], t[:, 1], plan.span)
     q, p = np.divmod(qp, plan.n_pairs)
@@ -576,10 +625,10 @@ def sorted_query_keys(
     Up to `_SCALAR_KEY_COLUMNS` columns (the usual write: a few cells at a few levels), the
     cells come from plain Python, and so do the keys when they are few; beyond, from one
     vectorised `many_key_ranges` pass."""
-    lv = _sorted_levels(levels)
+    lv = sorted_levels(levels)
     if not lv or not vs:
         return []
-    plan = _plan(lv)
+    plan = plan_of(lv)
     lat, lng, radius = caps([v.footprint for v in vs])
     xyz = ecef_unit(lat, lng) * EARTH_M
     reach = radius + margin_m

@@ -1,7 +1,16 @@
 """Pure 4D geometry on WGS84: volumes, their format, projection and overlap. No I/O."""
 
 from deconflict.geometry.contains import contains, contains_points
-from deconflict.geometry.model import Bounds, Circle, Footprint, LatLng, Polygon, Region, Volume
+from deconflict.geometry.model import (
+    OPEN_END,
+    Bounds,
+    Circle,
+    Footprint,
+    LatLng,
+    Polygon,
+    Region,
+    Volume,
+)
 from deconflict.geometry.overlap import footprints_conflict, region, volumes_conflict
 from deconflict.geometry.volume4d import (
     DEFAULT_BOUNDS,
@@ -15,6 +24,7 @@ from deconflict.geometry.volume4d import (
 
 __all__ = [
     "DEFAULT_BOUNDS",
+    "OPEN_END",
     "Bounds",
     "Circle",
     "Footprint",

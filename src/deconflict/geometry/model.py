@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
+
+# The end of a volume that has none (a hospital that stays): far enough never to be reached,
+# early enough for every datetime and float conversion. The index keeps such a volume under one
+# key of its one-bucket time level, so searching it costs the same as a short one.
+OPEN_END = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @frozen(cache_hash=True)

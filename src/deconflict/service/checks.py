@@ -9,9 +9,9 @@ from attrs import evolve
 
 from deconflict.engine import Conflict, Kind, Operation, State, disclosure
 from deconflict.engine.disclosure import Hit
-from deconflict.service import budget
+from deconflict.service import budget, costs
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import find
+from deconflict.service.detection import find, search_ahead
 from deconflict.service.paging import idempotent
 from deconflict.service.records import deliver, file
 from deconflict.service.views import disclosed_region
@@ -30,7 +30,15 @@ def check(
     """What conflicts an operation would have; each party hit gets a `probe` event."""
     party = who.party()
     op = Operation(f"check-{uuid.uuid4()}", party, kind, volumes, State.PLANNED)
-    return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
+    cost = costs.within_request(svc, op.volumes)
+    ahead = search_ahead(svc, op.volumes)
+
+    def unit(tx: Tx) -> dict[str, Any]:
+        costs.charge(tx, svc, party, cost)
+        ahead(tx)
+        return probe_in(tx, svc, op)
+
+    return idempotent(svc, who, idem, print_, unit)
 
 
 def probe_in(tx: Tx, svc: Service, op: Operation) -> dict[str, Any]:

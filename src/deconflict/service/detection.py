@@ -4,22 +4,32 @@ transaction: open new ones, update changed regions, resolve vanished overlaps, t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from deconflict.engine import Conflict, Kind, Operation, State, conflicts_between, disclosure
 from deconflict.engine.disclosure import EventType
+from deconflict.engine.ranges import query_ranges
 from deconflict.geometry import Bounds, Volume, parse_volumes
 from deconflict.service.context import Service
 from deconflict.service.records import deliver
 from deconflict.service.views import disclosed_region, stored
 from deconflict.store import Tx
 from deconflict.store import conflicts as store
-from deconflict.store.operations import candidates, load_volumes
+from deconflict.store.operations import candidates, load_volumes, prepare_ranges
 from deconflict.store.parties import party_names
 
 # Stored volumes were checked on the way in; reloading them must not fail on tighter bounds.
-LOOSE = Bounds(max_vertices=100_000, max_area_m2=1e15, max_volumes=100_000)
+# (Nor on a duration: a permanent volume lasts until OPEN_END.)
+LOOSE = Bounds(
+    max_vertices=100_000,
+    max_area_m2=1e15,
+    max_volumes=100_000,
+    max_duration=timedelta.max,
+    max_radius_m=2_000_000.0,
+)
 
 
 def to_operation(
@@ -44,6 +54,17 @@ def stored_operations(tx: Tx, svc: Service, rows: list[Any]) -> dict[str, Operat
             tx.after_commit.append(partial(svc.parsed.put, (row.id, row.version), parsed))
         out[row.id] = to_operation(row, parsed=parsed)
     return out
+
+
+def search_ahead(svc: Service, vols: Sequence[Volume]) -> Callable[[Tx], None]:
+    """Work out the candidate search's key ranges for `vols` now, before the write turn (they
+    depend only on the volumes and the index levels, last seen by this process); the function
+    returned hands them to the write's transaction, which checks the levels."""
+    margin, seen = svc.config.rules.max_horizontal_m, svc.db.levels_seen
+    if seen is None or not vols:
+        return lambda tx: None
+    ranges = query_ranges(vols, margin, seen)
+    return lambda tx: prepare_ranges(tx, vols, margin, seen, ranges)
 
 
 def find(tx: Tx, svc: Service, op: Operation) -> list[Conflict]:

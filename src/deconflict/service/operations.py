@@ -10,13 +10,12 @@ from typing import Any, cast
 from attrs import frozen
 
 from deconflict.engine import Kind, Operation, State
-from deconflict.engine.index import sorted_query_keys
 from deconflict.errors import Conflicting, DomainError, InvalidVolume, NotFound, StaleVersion
 from deconflict.formats.operation import parse_operation
 from deconflict.geometry import Volume, volume_to_json
-from deconflict.service import gate
+from deconflict.service import costs, gate
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import sync
+from deconflict.service.detection import search_ahead, sync
 from deconflict.service.paging import check_limit, idempotent, page, unseal
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view, operation_view
@@ -101,14 +100,12 @@ def _creation(svc: Service, party: str, draft: Draft) -> Callable[[Tx], dict[str
     if draft.state not in (State.PLANNED, State.ACTIVE):
         raise Conflicting("invalid_transition", "a new operation is planned or active", "state")
 
-    # The candidate search's index keys depend only on the volumes and the index levels: work
-    # them out here, outside the write lock, at the levels last seen (checked inside).
-    margin, seen = svc.config.rules.max_horizontal_m, svc.db.levels_seen
-    keys = None if seen is None else sorted_query_keys(draft.volumes, margin, seen)
+    cost = costs.within_request(svc, draft.volumes)
+    ahead = search_ahead(svc, draft.volumes)
 
     def unit(tx: Tx) -> dict[str, Any]:
-        if seen is not None and keys is not None:
-            store.prepare_keys(tx, draft.volumes, margin, seen, keys)
+        costs.charge(tx, svc, party, cost)
+        ahead(tx)
         now, op_id = svc.now(), str(uuid.uuid4())
         values = {
             "id": op_id,
@@ -159,7 +156,11 @@ def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[
                 Conflicting("invalid_state", "a batch creates planned operations", "state")
             )
             continue
-        units.append(_creation(svc, party, d))
+        try:
+            units.append(_creation(svc, party, d))
+        except DomainError as e:  # over the request budget: this draft alone is refused
+            out[i] = error_answer(e)
+            continue
         where.append(i)
     for i, (ok, value) in zip(where, svc.db.write_all(units), strict=True):
         if ok:
@@ -227,9 +228,13 @@ def change(
 ) -> dict[str, Any]:
     """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
     party = who.party()
+    cost = costs.within_request(svc, ch.volumes) if ch.volumes is not None else 0.0
+    ahead = search_ahead(svc, ch.volumes) if ch.volumes is not None else (lambda tx: None)
 
     def unit(tx: Tx) -> dict[str, Any]:
+        ahead(tx)
         row = _own(tx, party, op_id)
+        costs.charge(tx, svc, party, cost)
         if if_match is not None and if_match != row.version:
             raise StaleVersion(
                 "stale_version", f"operation is at version {row.version}", "If-Match"
@@ -251,10 +256,13 @@ def change(
         )
         if ch.volumes is not None:
             store.replace_volumes(tx, op_id, [(volume_to_json(v), v) for v in ch.volumes])
-        vols = store.load_volumes(tx, [op_id])[op_id]
         from deconflict.service.detection import to_operation
 
-        op = to_operation(store.get_operation(tx, op_id), vols)
+        row = store.get_operation(tx, op_id)
+        if ch.volumes is None:
+            op = to_operation(row, store.load_volumes(tx, [op_id])[op_id])
+        else:  # (as given: the search worked out ahead applies to these very volumes)
+            op = to_operation(row, parsed=ch.volumes)
         rows = _write(tx, svc, op, before, ch.override)
         audit(
             tx,

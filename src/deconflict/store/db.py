@@ -112,6 +112,15 @@ def _outside_transaction(conn: Connection, statement: sa.TextClause) -> None:
         conn.execution_options(isolation_level=isolation)
 
 
+def _postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    """No JIT: the candidate search's per-range index scans are planned at a cost that
+    triggers it, and compiling takes longer (~10 ms) than the search itself."""
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    dbapi_conn.execute("SET jit = off")
+    dbapi_conn.autocommit = autocommit
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = sa.create_engine(
         url, connect_args={"timeout": 60, "check_same_thread": False}, **JSON_CODEC
@@ -246,6 +255,7 @@ class Database:
             base = sa.create_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True, **JSON_CODEC
             )
+            event.listen(base, "connect", _postgres_session)
             self.writer = base.execution_options(isolation_level="SERIALIZABLE")
             self.reader = base.execution_options(isolation_level="READ COMMITTED")
             self.plain = base

@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from deconflict.engine import key_levels, volume_key
-from deconflict.engine.index import sorted_query_keys
+from deconflict.engine.ranges import MAX_RANGES, bounded, merged, query_ranges
 from deconflict.geometry import Volume
 from deconflict.store.db import Tx
 from deconflict.store.schema import index_levels, operations, volumes
@@ -98,12 +99,15 @@ def levels(tx: Tx) -> list[tuple[int, int]]:
     return cached
 
 
-def prepare_keys(
-    tx: Tx, vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]], keys: list[int]
+Ranges = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def prepare_ranges(
+    tx: Tx, vols: Sequence[Volume], margin_m: float, lv: Sequence[tuple[int, int]], ranges: Ranges
 ) -> None:
-    """Hand the transaction query keys worked out beforehand (outside the write lock) at the
+    """Hand the transaction key ranges worked out beforehand (outside the write turn) at the
     levels last seen; `candidates` uses them only if the levels it reads are still those."""
-    tx.cache["prepared_keys"] = (vols, margin_m, list(lv), keys)
+    tx.cache["prepared_ranges"] = (tuple(vols), margin_m, list(lv), ranges)
 
 
 def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -117,24 +121,27 @@ def load_volumes(tx: Tx, op_ids: Iterable[str]) -> dict[str, list[dict[str, Any]
     return out
 
 
-# The candidate search's statements, built once: (1) operations owning a volume in one of the
-# index keys and overlapping the time span, (2) those operations, by primary key. Two queries,
-# not one with a sub-select: on PostgreSQL the planner may scan `operations` for the joined
-# form, and a scan takes a relation-wide serializable read lock that every concurrent insert
-# then collides with (each write would abort the others and retry).
-_TIME_SPAN = (volumes.c.t0 < sa.bindparam("t1"), volumes.c.t1 > sa.bindparam("t0"))
-_HITS_PG = (
-    sa.select(volumes.c.operation_id)
-    .where(volumes.c.cell_key == sa.any_(sa.bindparam("keys", type_=ARRAY(sa.BigInteger))))
-    .where(*_TIME_SPAN)
-    .distinct()
+# The candidate search's statements, built once: (1) operations owning a volume whose index key
+# lies in one of the key ranges and whose window overlaps the time span, (2) those operations,
+# by primary key. The ranges come as one parameter whatever their number (SQLite caps bound
+# variables; PostgreSQL plans a constant list once per call): each is one index range scan.
+# Two queries, not one with a sub-select: on PostgreSQL the planner may scan `operations` for
+# the joined form, and a scan takes a relation-wide serializable read lock that every
+# concurrent insert then collides with (each write would abort the others and retry).
+# (LATERAL and OFFSET 0, which keeps the planner from flattening it: each range is its own
+# index scan; a plain join is planned as a scan of all
+# volumes, which costs the whole table and takes a relation-wide serializable read lock.)
+_HITS_PG = sa.text(
+    "SELECT DISTINCT v.operation_id"
+    " FROM unnest(CAST(:los AS bigint[]), CAST(:his AS bigint[])) AS r(lo, hi)"
+    " CROSS JOIN LATERAL (SELECT operation_id FROM volumes"
+    " WHERE cell_key BETWEEN r.lo AND r.hi AND t0 < :t1 AND t1 > :t0 OFFSET 0) AS v"
 )
-_EACH_KEY = sa.func.json_each(sa.bindparam("keys")).table_valued("value")
-_HITS_SQLITE = (
-    sa.select(volumes.c.operation_id)
-    .where(volumes.c.cell_key.in_(sa.select(_EACH_KEY.c.value)))
-    .where(*_TIME_SPAN)
-    .distinct()
+_HITS_SQLITE = sa.text(
+    "SELECT DISTINCT v.operation_id FROM json_each(:ranges) AS r"
+    " CROSS JOIN volumes v"  # (CROSS JOIN: SQLite keeps the ranges as the outer loop)
+    " WHERE v.cell_key BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]')"
+    " AND v.t0 < :t1 AND v.t1 > :t0"
 )
 _LIVE_OTHERS = sa.select(operations).where(
     operations.c.id.in_(sa.bindparam("ids", expanding=True)),
@@ -142,6 +149,38 @@ _LIVE_OTHERS = sa.select(operations).where(
     operations.c.state.in_(LIVE),
     operations.c.kind.in_(sa.bindparam("kinds", expanding=True)),
 )
+
+
+def _pg_array(values: npt.NDArray[np.int64]) -> str:
+    return "{" + ",".join(map(str, values.tolist())) + "}"
+
+
+def candidate_ids(tx: Tx, vols: Sequence[Volume], margin_m: float) -> list[str]:
+    """Operations owning a volume that may reach `vols` within `margin_m` (any party, kind or
+    state): the index's superset, read inside the transaction."""
+    lv = levels(tx)
+    prepared = tx.cache.get("prepared_ranges")
+    if prepared is not None and prepared[0] == tuple(vols) and prepared[1] == margin_m:
+        # Worked out before the transaction; levels only grow, so only those that appeared
+        # since are searched here (ranges of distinct levels are disjoint: their union holds).
+        los, his = prepared[3]
+        missing = set(lv) - set(prepared[2])
+        if missing:
+            more = query_ranges(vols, margin_m, missing)
+            los, his = bounded(
+                *merged(np.concatenate([los, more[0]]), np.concatenate([his, more[1]])), MAX_RANGES
+            )
+    else:
+        los, his = query_ranges(vols, margin_m, lv)
+    if len(los) == 0:
+        return []
+    span = {"t0": min(v.t0 for v in vols), "t1": max(v.t1 for v in vols)}
+    if tx.postgres:
+        hits = tx.execute(_HITS_PG, {"los": _pg_array(los), "his": _pg_array(his), **span})
+    else:
+        pairs = json.dumps(np.column_stack([los, his]).tolist())
+        hits = tx.execute(_HITS_SQLITE, {"ranges": pairs, **span})
+    return [r.operation_id for r in hits]
 
 
 def candidates(
@@ -152,25 +191,7 @@ def candidates(
     A superset: the caller runs the exact test. Read inside the write transaction so that
     concurrent conflicting writes see each other (serializable on PostgreSQL).
     """
-    lv = levels(tx)
-    prepared = tx.cache.get("prepared_keys")
-    if (
-        prepared is not None
-        and prepared[0] is vols
-        and prepared[1] == margin_m
-        and sorted(prepared[2]) == sorted(lv)
-    ):
-        keys = prepared[3]  # worked out before the transaction, for these very levels
-    else:
-        keys = sorted_query_keys(vols, margin_m, lv)
-    if not keys:
-        return []
-    span = {"t0": min(v.t0 for v in vols), "t1": max(v.t1 for v in vols)}
-    if tx.postgres:
-        hits = tx.execute(_HITS_PG, {"keys": keys, **span})
-    else:  # one JSON parameter whatever the number of keys (SQLite caps bound variables)
-        hits = tx.execute(_HITS_SQLITE, {"keys": json.dumps(keys), **span})
-    ids = [r.operation_id for r in hits]
+    ids = candidate_ids(tx, vols, margin_m)
     if not ids:
         return []
     params = {"ids": ids, "party": party_id, "kinds": list(kinds)}

@@ -56,6 +56,16 @@ volumes = sa.Table(
     sa.Index("ix_volumes_cell_key", "cell_key"),
 )
 
+# What each party's requests cost in the current hour (km² x h of their volumes; see
+# service.budget): rows of earlier hours are dropped as a party's next request is charged.
+usage = sa.Table(
+    "usage",
+    metadata,
+    sa.Column("party_id", sa.String(36), primary_key=True),
+    sa.Column("hour", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("km2h", sa.Float, nullable=False),
+)
+
 # The (space, time) levels any stored key uses, so queries enumerate only occupied levels.
 index_levels = sa.Table(
     "index_levels",
