@@ -14,6 +14,7 @@ class Category(Enum):
     PRECONDITION = "precondition"  # 412: stale If-Match version
     PRECONDITION_REQUIRED = "precondition_required"  # 428: a versioned write without If-Match
     RATE = "rate"  # 429
+    UNAVAILABLE = "unavailable"  # 503: the database cannot be reached now; retry later
 
 
 class DomainError(Exception):
@@ -56,3 +57,9 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     category = Category.FORBIDDEN
+
+
+class Unavailable(DomainError):
+    """The service cannot reach its database now; the same request may succeed later."""
+
+    category = Category.UNAVAILABLE

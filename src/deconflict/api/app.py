@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
+from deconflict.api.limits import BodyLimit
 from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
 from deconflict.config import Config, from_env
 from deconflict.service import Service
@@ -94,6 +95,8 @@ def create_app(config: Config | None = None, routers: list[APIRouter] | None = N
     app.state.service = svc
     app.state.hub = Hub()
     errors.install(app)
+    tracks_limit = {"/v1/tracks": config.tracks.max_batch_bytes}
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes, by_path=tracks_limit)
     health.instrument(app, svc)
     for router in [*ROUTERS, *(routers or [])]:
         app.include_router(router)

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from deconflict.store.outage import mapped
+
 T = TypeVar("T")
 log = logging.getLogger("deconflict")
 MAX_ATTEMPTS = 40
@@ -270,7 +272,12 @@ class Database:
         Writes that queue up while another is running are run together, in one transaction
         with a savepoint each (group commit): each sees the ones before it, one that fails is
         rolled back to its savepoint alone, and the batch costs one commit (one fsync) instead
-        of one each. No result is returned before its batch has committed."""
+        of one each. No result is returned before its batch has committed. A database that
+        cannot be reached raises `Unavailable` (see `store.outage`)."""
+        with mapped():
+            return self._write(fn, isolation)
+
+    def _write(self, fn: Callable[[Tx], T], isolation: str | None) -> T:
         unit = _Unit(fn)
         if isolation and self.postgres:  # (SQLite has one isolation: serializable)
             self._lead([unit], isolation)
@@ -387,12 +394,12 @@ class Database:
     def read(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn` in a read transaction (its after-commit hooks are not run: on PostgreSQL a
         read sees each statement's own snapshot, which is no ground to remember anything)."""
-        with self.reader.connect() as conn, conn.begin():
+        with mapped(), self.reader.connect() as conn, conn.begin():
             return fn(Tx(conn, self))
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with self.plain.connect() as conn:
+        with mapped(), self.plain.connect() as conn:
             yield conn
 
     def _announce(self, parties: set[str]) -> None:
