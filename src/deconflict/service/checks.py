@@ -28,11 +28,12 @@ def check(
     """What conflicts an operation would have; each party hit gets a `probe` event."""
     party = who.party()
     op = Operation(f"check-{uuid.uuid4()}", party, kind, volumes, State.PLANNED)
-    return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op))
+    turn = svc.turn_of(volumes)
+    return idempotent(svc, who, idem, print_, lambda tx: probe_in(tx, svc, op), turn)
 
 
 def probe(svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:
-    return svc.write(lambda tx: probe_in(tx, svc, op, only))
+    return svc.write(lambda tx: probe_in(tx, svc, op, only), svc.turn_of(op.volumes))
 
 
 def probe_in(tx: Tx, svc: Service, op: Operation, only: set[str] | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from deconflict.service.views import conflict_view, operation_view
 from deconflict.store import Tx
 from deconflict.store import operations as store
 from deconflict.store.parties import party_names
+from deconflict.store.turns import WORLD
 
 # Allowed state changes; staying in the same state is always allowed.
 TRANSITIONS = {
@@ -134,7 +135,8 @@ def create(
         # What was just written is answered as written, not read back.
         return _result(tx, party, op_id, rows, (SimpleNamespace(**values), stored))
 
-    return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit))
+    turn = svc.turn_of(draft.volumes)
+    return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit, turn))
 
 
 def get(svc: Service, who: Principal, op_id: str) -> dict[str, Any]:
@@ -204,7 +206,8 @@ def change(
         )
         return _result(tx, party, op_id, rows)
 
-    return gate.probing_on_block(svc, lambda: svc.write(unit))
+    # The volumes it had are read inside the transaction: the world's turn (changes are rare).
+    return gate.probing_on_block(svc, lambda: svc.write(unit, WORLD))
 
 
 def cancel(svc: Service, who: Principal, op_id: str, if_match: int | None) -> dict[str, Any]:

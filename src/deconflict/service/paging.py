@@ -11,6 +11,7 @@ from typing import Any
 from deconflict.errors import DomainError
 from deconflict.service.context import Principal, Service, Unprocessable
 from deconflict.store import Tx, log
+from deconflict.store.turns import OTHER, Turn
 
 MAX_LIMIT = 500
 
@@ -56,6 +57,7 @@ def idempotent(
     key: str | None,
     print_: str,
     fn: Callable[[Tx], dict[str, Any]],
+    turn: Turn = OTHER,
 ) -> dict[str, Any]:
     """Run `fn` once per (party, key): a retry gets the stored response and writes nothing."""
     owner = who.party_id or "admin"
@@ -77,4 +79,4 @@ def idempotent(
             log.store_response(tx, owner, key, print_, 200, body, svc.now())
         return body
 
-    return svc.write(unit)
+    return svc.write(unit, turn)
