@@ -23,3 +23,21 @@ def server(db: str) -> Iterator[Server]:
     s = Server(db, DECONFLICT_ESCALATION_DEADLINE_S="1", DECONFLICT_ESCALATION_INTERVAL_S="0.2")
     yield s
     s.stop()
+
+
+@pytest.fixture
+def two_apps() -> Iterator[tuple[Server, Server]]:
+    """Two separate apps (as two workers) on one fresh PostgreSQL schema. Their event streams
+    poll once a minute only: an event that arrives sooner came by a wake-up."""
+    for url in postgres():
+        first = Server(url, DECONFLICT_EVENT_POLL_S="60")
+        try:
+            second = Server(url, DECONFLICT_EVENT_POLL_S="60")
+        except BaseException:
+            first.stop()
+            raise
+        try:
+            yield first, second
+        finally:
+            second.stop()
+            first.stop()

@@ -9,28 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from live_server import ADMIN, Server
-from pg import postgres
 from samples import circle
 
 pytestmark = [pytest.mark.postgres]
-POLL_S = "60"  # far longer than the read timeout below: only a wake-up can deliver in time
 WAIT_S = 10.0
-
-
-@pytest.fixture
-def two_apps() -> Iterator[tuple[Server, Server]]:
-    for url in postgres():
-        first = Server(url, DECONFLICT_EVENT_POLL_S=POLL_S)
-        try:
-            second = Server(url, DECONFLICT_EVENT_POLL_S=POLL_S)
-        except BaseException:
-            first.stop()
-            raise
-        try:
-            yield first, second
-        finally:
-            second.stop()
-            first.stop()
 
 
 def _party(s: Server, name: str) -> str:
