@@ -282,6 +282,90 @@ def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) ->
     }
 
 
+# Two distant regions for `--regions`: central Germany and São Paulo, flights scaled into
+# ~100 x 130 km round each (about one coarse write-turn region, see engine/regions.py).
+REGION_PLACES = [(50.5, 9.0, 0.3), (-23.5, -46.6, 0.3)]
+
+
+def run_regions(args: argparse.Namespace, progress: Progress) -> list[dict[str, Any]]:
+    """Two workers on PostgreSQL, the same load in one region and then split over two distant
+    ones (half the parties in each), same run; no watcher (parties of a region share nothing
+    with the other region's)."""
+    rows = []
+    runs = (("pg-2 one region", REGION_PLACES[:1]), ("pg-2 two regions", REGION_PLACES))
+    for label, places in runs:
+        task = progress.add_task(f"{label}: starting", total=args.seconds)
+        with database("postgres", args.pg) as url:
+            env = {"PYTHONPATH": str(args.src)} if args.src else {}
+            server = api_server.Server(url, 2, env)
+            try:
+                with api_server.admin_client(server) as admin:
+                    keys = [
+                        admin.post("/v1/parties", json={"name": f"Wing {i}"}).json()["api_key"]
+                        for i in range(LOAD_PARTIES)
+                    ]
+                progress.update(task, description=f"{label}: prefill")
+                load = api_traffic.run_load
+                asyncio.run(
+                    load(server.url, keys, args.clients, 600, 0.0, "", seed=2,
+                         limit=args.prefill, places=places)
+                )  # fmt: skip
+                asyncio.run(load(server.url, keys, args.clients, 1.0, 0.0, "", places=places))
+                progress.update(task, description=f"{label}: load")
+                pg0, cpu0, t0 = server.pg_transactions(), server.cpu_seconds(), time.monotonic()
+                def tick(s: float, task: TaskID = task) -> None:
+                    progress.update(task, completed=s)
+
+                result = asyncio.run(
+                    load(server.url, keys, args.clients, args.seconds, 0.0, "", seed=1,
+                         places=places, tick=tick)
+                )  # fmt: skip
+                elapsed = time.monotonic() - t0
+                cpu = server.cpu_seconds() - cpu0
+                pg1 = server.pg_transactions()
+            finally:
+                server.stop()
+        progress.remove_task(task)
+        ok = result.statuses[201]
+        rows.append(
+            {
+                "config": label,
+                "writes": ok,
+                "writes_per_s": ok / elapsed,
+                "p50_ms": pct(result.latencies_ms, 0.50),
+                "p99_ms": pct(result.latencies_ms, 0.99),
+                "errors": sum(n for s, n in result.statuses.items() if s != 201)
+                + sum(result.failures.values()),
+                "conflicts": result.conflicts,
+                "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
+                "pg_rollbacks_per_write": rollbacks_per_write(pg0, pg1, ok),
+            }
+        )
+    rows[1]["ratio"] = rows[1]["writes_per_s"] / max(rows[0]["writes_per_s"], 1e-9)
+    rows[0]["ratio"] = 1.0
+    return rows
+
+
+def regions_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title="Write turns by region: two workers on PostgreSQL, POST /v1/operations")
+    cols = [
+        ("config", "config", "{}"),
+        ("writes/s", "writes_per_s", "{:,.0f}"),
+        ("× one region", "ratio", "{:.2f}"),
+        ("p50 ms", "p50_ms", "{:.1f}"),
+        ("p99 ms", "p99_ms", "{:.1f}"),
+        ("errors", "errors", "{}"),
+        ("conflicts", "conflicts", "{}"),
+        ("server CPU ms/write", "server_cpu_ms_per_write", "{:.2f}"),
+        ("PG rollbacks/write", "pg_rollbacks_per_write", "{:.2f}"),
+    ]
+    for head, _, _ in cols:
+        t.add_column(head, justify="left" if head == "config" else "right")
+    for r in rows:
+        t.add_row(*(fmt.format(r[key]) for _, key, fmt in cols))
+    return t
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -331,6 +415,11 @@ def main() -> int:
     )
     p.add_argument("--share", type=float, default=0.1, help="share of flights through a zone")
     p.add_argument("--only", default=",".join(CONFIGS), help="configurations to run")
+    p.add_argument(
+        "--regions",
+        action="store_true",
+        help="instead: two PostgreSQL workers writing in one region vs two distant ones",
+    )
     p.add_argument("--client", choices=["raw", "httpx"], default="raw")
     p.add_argument(
         "--driver",
@@ -358,8 +447,16 @@ def main() -> int:
         console=console,
         refresh_per_second=2,
     ) as progress:
-        for config in args.only.split(","):
-            rows.append(run_config(config, args, progress))
+        if args.regions:
+            rows = run_regions(args, progress)
+        else:
+            for config in args.only.split(","):
+                rows.append(run_config(config, args, progress))
+    if args.regions:
+        console.print(regions_table(rows))
+        if args.json:
+            args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+        return 0
     console.print(table(rows))
     for r in rows:
         if r["errors"]:

@@ -27,6 +27,7 @@ from deconflict.store.turns import REGION_SPACE
 pytestmark = [pytest.mark.postgres]
 ALEPPO = circle()
 PARIS = circle(**FAR)
+TOKYO = circle(lat=35.68, lng=139.69)
 
 
 def _party(s: Server, name: str) -> httpx.Client:
@@ -60,10 +61,18 @@ def _waiting_on_regions(conn: psycopg.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _until(cond: Any) -> None:
+def _waits(conn: psycopg.Connection) -> list[Any]:
+    """Who waits on which advisory lock (for a failure's message)."""
+    return conn.execute(
+        "SELECT l.classid, l.objid, l.mode, a.query FROM pg_locks l JOIN pg_stat_activity a"
+        " USING (pid) WHERE l.locktype = 'advisory' AND NOT l.granted"
+    ).fetchall()
+
+
+def _until(cond: Any, conn: psycopg.Connection) -> None:
     deadline = time.monotonic() + 60
     while not cond():
-        assert time.monotonic() < deadline, "never happened"
+        assert time.monotonic() < deadline, f"never happened; waiting: {_waits(conn)}"
         time.sleep(0.02)
 
 
@@ -86,7 +95,7 @@ def test_a_write_far_away_commits_while_a_region_is_held(
         ]
         for w in waiters:
             w.start()
-        _until(lambda: _waiting_on_regions(held) >= 2)
+        _until(lambda: _waiting_on_regions(held) >= 2, held)
         # A write over Paris, on the second app, commits meanwhile.
         far: list[httpx.Response] = []
         _post(west, "flight", PARIS, far)
@@ -97,3 +106,31 @@ def test_a_write_far_away_commits_while_a_region_is_held(
     # Once the turn is free both Aleppo writes commit, the later one seeing the earlier.
     assert [r.status_code for r in near] == [201, 201]
     assert sorted(len(r.json()["conflicts"]) for r in near) == [0, 1]
+
+
+def _patch(c: httpx.Client, op: dict[str, Any], body: dict[str, Any], out: list[Any]) -> None:
+    headers = {"If-Match": str(op["version"])}
+    out.append(c.patch(f"/v1/operations/{op['id']}", json=body, headers=headers))
+
+
+def test_a_change_takes_the_regions_of_the_volumes_it_had_and_gets(
+    two_apps: tuple[Server, Server],
+) -> None:
+    one, two = two_apps
+    west, east = _party(one, "West"), _party(two, "East")
+    moving = west.post("/v1/operations", json={"kind": "flight", "volumes": [PARIS]}).json()
+    staying = east.post("/v1/operations", json={"kind": "flight", "volumes": [TOKYO]}).json()
+    moved: list[httpx.Response] = []
+    with holding_the_turn_of(one.db, ALEPPO) as held:
+        mover = threading.Thread(
+            target=_patch, args=(west, moving["operation"], {"volumes": [ALEPPO]}, moved)
+        )
+        mover.start()
+        # Into Aleppo: it waits for Aleppo's turn (holding Paris's meanwhile).
+        _until(lambda: _waiting_on_regions(held) >= 1, held)
+        relabelled: list[httpx.Response] = []
+        _patch(east, staying["operation"], {"label": "still in Tokyo"}, relabelled)
+        assert relabelled[0].status_code == 200, relabelled[0].text
+        assert moved == []
+    mover.join(60)
+    assert moved[0].status_code == 200, moved[0].text

@@ -11,17 +11,17 @@ from attrs import frozen
 from deconflict.engine import Kind, Operation, State
 from deconflict.engine.index import sorted_query_keys
 from deconflict.errors import Conflicting, NotFound, StaleVersion
-from deconflict.geometry import Volume, volume_to_json
+from deconflict.geometry import Volume, parse_volumes, volume_to_json
 from deconflict.service import gate
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import sync
+from deconflict.service.detection import LOOSE, sync
 from deconflict.service.paging import check_limit, decode_cursor, idempotent, page
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view, operation_view
 from deconflict.store import Tx
 from deconflict.store import operations as store
 from deconflict.store.parties import party_names
-from deconflict.store.turns import WORLD
+from deconflict.store.turns import Turn
 
 # Allowed state changes; staying in the same state is always allowed.
 TRANSITIONS = {
@@ -162,14 +162,48 @@ def list_(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[
     return svc.read(unit)
 
 
+class _Moved(Exception):
+    """The operation changed between reading its volumes for the turn and the transaction."""
+
+
+def _turn_of_change(svc: Service, party: str, op_id: str, ch: Change) -> tuple[Turn, int]:
+    """The turn a change takes: the regions of the volumes it has and of those it gets, read
+    before the transaction at the version returned (the transaction checks it is still so)."""
+
+    def read(tx: Tx) -> tuple[int, list[dict[str, Any]]]:
+        return _own(tx, party, op_id).version, store.load_volumes(tx, [op_id]).get(op_id, [])
+
+    version, stored = svc.read(read)
+    had = parse_volumes(stored, "volumes", LOOSE) if stored else ()
+    return svc.turn_of((*had, *(ch.volumes or ()))), version
+
+
 def change(
     svc: Service, who: Principal, op_id: str, ch: Change, if_match: int | None
 ) -> dict[str, Any]:
     """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
     party = who.party()
+    while True:
+        turn, version = _turn_of_change(svc, party, op_id, ch)
+        try:
+            return _change(svc, party, op_id, ch, if_match, turn, version)
+        except _Moved:
+            continue  # changed meanwhile by another write: its turn is read again
 
+
+def _change(
+    svc: Service,
+    party: str,
+    op_id: str,
+    ch: Change,
+    if_match: int | None,
+    turn: Turn,
+    version_read: int,
+) -> dict[str, Any]:
     def unit(tx: Tx) -> dict[str, Any]:
         row = _own(tx, party, op_id)
+        if row.version != version_read and (if_match is None or if_match == row.version):
+            raise _Moved  # (a stale If-Match is answered below as ever)
         if if_match is not None and if_match != row.version:
             raise StaleVersion(
                 "stale_version", f"operation is at version {row.version}", "If-Match"
@@ -206,8 +240,7 @@ def change(
         )
         return _result(tx, party, op_id, rows)
 
-    # The volumes it had are read inside the transaction: the world's turn (changes are rare).
-    return gate.probing_on_block(svc, lambda: svc.write(unit, WORLD))
+    return gate.probing_on_block(svc, lambda: svc.write(unit, turn))
 
 
 def cancel(svc: Service, who: Principal, op_id: str, if_match: int | None) -> dict[str, Any]:

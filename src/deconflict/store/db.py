@@ -294,11 +294,11 @@ class Database:
                 while True:
                     if unit.done:
                         return cast(T, unit.outcome())
-                    batch = None if unit.taken else self._take()
-                    if batch is not None:
+                    taken = None if unit.taken else self._take()
+                    if taken is not None:
                         break
                     self._turn.wait()
-            lead = batch[0].turn
+            batch, lead = taken
             try:
                 self._lead(batch, lead)
             finally:
@@ -306,10 +306,11 @@ class Database:
                     self._running.remove(lead)
                     self._turn.notify_all()
 
-    def _take(self) -> list[_Unit] | None:
-        """The next batch to lead (the caller holds `_turn`): the oldest queued unit whose turn
-        clashes with no running batch nor older waiting unit, and the later ones its turn
-        covers that nothing older holds back; None if there is none now."""
+    def _take(self) -> tuple[list[_Unit], Turn] | None:
+        """The next batch to lead and its turn (the caller holds `_turn`): the oldest queued
+        unit whose turn clashes with no running batch nor older waiting unit, and the later
+        ones that may join it (`Turn.joins`) that nothing older holds back; None if there is
+        none now."""
         if len(self._running) >= MAX_LEADERS:
             return None
         held: list[Turn] = list(self._running)
@@ -317,20 +318,21 @@ class Database:
             if any(first.turn.clashes(t) for t in held):
                 held.append(first.turn)
                 continue
-            batch = [first]
+            batch, turn = [first], first.turn
             for later in self._queue[i + 1 :]:
                 if len(batch) == MAX_BATCH:
                     break
-                if first.turn.covers(later.turn) and not any(later.turn.clashes(t) for t in held):
+                if turn.joins(later.turn) and not any(later.turn.clashes(t) for t in held):
                     batch.append(later)
+                    turn |= later.turn
                 else:
                     held.append(later.turn)
             taken = set(map(id, batch))
             self._queue = [u for u in self._queue if id(u) not in taken]
             for u in batch:
                 u.taken = True
-            self._running.append(first.turn)
-            return batch
+            self._running.append(turn)
+            return batch, turn
         return None
 
     def _lead(self, batch: list[_Unit], turn: Turn | None, isolation: str | None = None) -> None:

@@ -45,6 +45,17 @@ class Turn:
             return True
         return not other.world and other.regions <= self.regions and other.lanes <= self.lanes
 
+    def joins(self, other: Turn) -> bool:
+        """Whether a write of `other` may join a batch holding this turn: it is covered, or it
+        shares a region or lane with it (the batch then holds both: writes near each other
+        are batched; writes far apart are not, so they do not hold each other's regions)."""
+        return self.covers(other) or (not other.world and self.clashes(other))
+
+    def __or__(self, other: Turn) -> Turn:
+        if self.world or other.world:
+            return WORLD
+        return Turn(False, self.regions | other.regions, self.lanes | other.lanes)
+
     def locks(self) -> sa.TextClause:
         """The one statement that takes this turn on PostgreSQL, in the fixed order (the select
         list is evaluated left to right)."""
@@ -72,3 +83,6 @@ def in_regions(regions: Iterable[int] | None) -> Turn:
 # Writes that name no turn: they touch no volume (parties, acknowledgements, escalations,
 # messages, tracks), so they take turns among themselves, beside every region.
 OTHER = lane("other")
+# Batches of live tracks: they meet each other (tactical detection), so take turns among
+# themselves, beside the other writes.
+TRACKS = lane("tracks")
