@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -346,6 +347,82 @@ def run_regions(args: argparse.Namespace, progress: Progress) -> list[dict[str, 
     return rows
 
 
+HOLD_S = 1.0  # how long the stand-in slow write holds Aleppo's turn, each time
+
+
+def _hold_aleppo(url: str, stop: threading.Event) -> None:
+    """A slow write over Aleppo, played by holding the very locks the service takes for one
+    (`Service.turn_of`) for HOLD_S at a time, until `stop`."""
+    import psycopg
+
+    from deconflict.api.hub import libpq_url
+    from deconflict.config import Config
+    from deconflict.geometry import parse_volumes
+    from deconflict.service import Service
+
+    vol = api_traffic.moved(api_traffic.flight(random.Random(5), [], False), (36.2, 37.1, 0.1))
+    turn = Service(Config(db_url=url)).turn_of(parse_volumes(vol["volumes"]))
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        while not stop.is_set():
+            conn.execute(str(turn.locks().text))
+            stop.wait(HOLD_S)
+            conn.execute("SELECT pg_advisory_unlock_all()")
+            stop.wait(0.2)
+
+
+def run_bystander(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Write latency in Paris and in Aleppo while a slow write keeps taking Aleppo's turn."""
+    rows = []
+    with database("postgres", args.pg) as url:
+        env = {"PYTHONPATH": str(args.src)} if args.src else {}
+        server = api_server.Server(url, 2, env)
+        try:
+            with api_server.admin_client(server) as admin:
+                keys = [
+                    admin.post("/v1/parties", json={"name": f"By {i}"}).json()["api_key"]
+                    for i in range(2)
+                ]
+            stop = threading.Event()
+            holder = threading.Thread(target=_hold_aleppo, args=(url, stop))
+            holder.start()
+            try:
+                for name, key, place in (
+                    ("write in Paris (far away)", keys[0], (48.85, 2.35, 0.1)),
+                    ("write in Aleppo (same region)", keys[1], (36.2, 37.1, 0.1)),
+                ):
+                    load = asyncio.run(
+                        api_traffic.run_load(server.url, [key], 1, args.seconds / 2, 0.0, "",
+                                             seed=3, places=[place])
+                    )  # fmt: skip
+                    rows.append(
+                        {
+                            "config": name,
+                            "writes": load.statuses[201],
+                            "p50_ms": pct(load.latencies_ms, 0.5),
+                            "p99_ms": pct(load.latencies_ms, 0.99),
+                            "max_ms": max(load.latencies_ms, default=float("nan")),
+                        }
+                    )
+            finally:
+                stop.set()
+                holder.join()
+        finally:
+            server.stop()
+    return rows
+
+
+def bystander_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title=f"A slow write holds Aleppo's turn {HOLD_S:g} s at a time (one client each)")
+    for head in ("bystander", "writes", "p50 ms", "p99 ms", "max ms"):
+        t.add_column(head, justify="left" if head == "bystander" else "right")
+    for r in rows:
+        t.add_row(
+            r["config"], str(r["writes"]), f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.0f}",
+        )  # fmt: skip
+    return t
+
+
 def regions_table(rows: list[dict[str, Any]]) -> Table:
     t = Table(title="Write turns by region: two workers on PostgreSQL, POST /v1/operations")
     cols = [
@@ -449,13 +526,16 @@ def main() -> int:
     ) as progress:
         if args.regions:
             rows = run_regions(args, progress)
+            by = run_bystander(args)
         else:
             for config in args.only.split(","):
                 rows.append(run_config(config, args, progress))
     if args.regions:
         console.print(regions_table(rows))
+        console.print(bystander_table(by))
         if args.json:
-            args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+            out = {"machine": machine(), "rows": rows, "bystander": by}
+            args.json.write_text(json.dumps(out, indent=2))
         return 0
     console.print(table(rows))
     for r in rows:

@@ -8,9 +8,8 @@ both. Writes that share no region cannot conflict, and need not wait on each oth
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import numpy as np
+import math
+from collections.abc import Iterable, Iterator
 
 from deconflict.engine.index import EARTH_M, SLACK, SLACK_M
 from deconflict.geometry import Volume
@@ -25,29 +24,47 @@ _OFFSET = 64  # region coordinates lie within ±25: offset and packed in 7 bits 
 
 def region_of(lat: float, lng: float) -> int:
     """The region holding a point."""
-    c = np.floor(ecef_unit(lat, lng) * EARTH_M / REGION_M).astype(np.int64)
-    return _pack(c.reshape(1, 3))[0]
+    x, y, z = (float(c) * EARTH_M for c in ecef_unit(lat, lng))
+    return _pack(math.floor(x / REGION_M), math.floor(y / REGION_M), math.floor(z / REGION_M))
 
 
-def _pack(cells: np.ndarray) -> list[int]:
-    c = cells + _OFFSET
-    return [int(v) for v in (c[:, 0] << 14) | (c[:, 1] << 7) | c[:, 2]]
+def _pack(cx: int, cy: int, cz: int) -> int:
+    return ((cx + _OFFSET) << 14) | ((cy + _OFFSET) << 7) | (cz + _OFFSET)
 
 
-def _cells_near(center: np.ndarray, reach_m: float) -> np.ndarray:
-    """Cells (n, 3) whose cube meets both the ball of `reach_m` round `center` and the sphere."""
-    lo = np.floor((center - reach_m) / REGION_M).astype(np.int64)
-    hi = np.floor((center + reach_m) / REGION_M).astype(np.int64)
-    axes = [np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)]
-    cells = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
-    box_lo, box_hi = cells * REGION_M, (cells + 1) * REGION_M
-    gap = np.clip(center, box_lo, box_hi) - center
-    near_ball = (gap**2).sum(axis=1) <= (reach_m + 1.0) ** 2
-    inner = (np.clip(0.0, box_lo, box_hi) ** 2).sum(axis=1)
-    outer = (np.maximum(np.abs(box_lo), np.abs(box_hi)) ** 2).sum(axis=1)
-    on_sphere = (inner <= (EARTH_M + 1.0) ** 2) & (outer >= (EARTH_M - 1.0) ** 2)
-    out: np.ndarray = cells[near_ball & on_sphere]
-    return out
+def _gap2(c: float, lo: float) -> float:
+    """Squared distance from `c` to the interval [lo, lo + REGION_M] along one axis."""
+    d = lo - c if c < lo else (c - lo - REGION_M if c > lo + REGION_M else 0.0)
+    return d * d
+
+
+def _cells_near(center: tuple[float, float, float], reach_m: float) -> Iterator[int]:
+    """Regions whose cube meets both the ball of `reach_m` round `center` and the sphere.
+    (Plain Python: a write's ball meets a handful of cubes, fewer than NumPy's call costs.)"""
+    ranges = [
+        range(math.floor((c - reach_m) / REGION_M), math.floor((c + reach_m) / REGION_M) + 1)
+        for c in center
+    ]
+    reach2, inner2, outer2 = (reach_m + 1.0) ** 2, (EARTH_M - 1.0) ** 2, (EARTH_M + 1.0) ** 2
+    (x, y, z) = center
+    for cx in ranges[0]:
+        gx, ax = _gap2(x, cx * REGION_M), _axis(cx)
+        for cy in ranges[1]:
+            gy, ay = _gap2(y, cy * REGION_M), _axis(cy)
+            for cz in ranges[2]:
+                if gx + gy + _gap2(z, cz * REGION_M) > reach2:
+                    continue
+                az = _axis(cz)
+                near, far = ax[0] + ay[0] + az[0], ax[1] + ay[1] + az[1]
+                if near <= outer2 and far >= inner2:  # the cube meets the sphere
+                    yield _pack(cx, cy, cz)
+
+
+def _axis(c: int) -> tuple[float, float]:
+    """Squared nearest and farthest distance from 0 along one axis of cube `c`."""
+    lo, hi = c * REGION_M, (c + 1) * REGION_M
+    near = 0.0 if lo <= 0.0 <= hi else min(lo * lo, hi * hi)
+    return near, max(lo * lo, hi * hi)
 
 
 def regions(volumes: Iterable[Volume], margin_m: float) -> frozenset[int] | None:
@@ -61,10 +78,10 @@ def regions(volumes: Iterable[Volume], margin_m: float) -> frozenset[int] | None
     # The cap is on the sphere (the index's model): a chord is never longer than its arc.
     reaches = (radius + margin_m) * SLACK + SLACK_M
     out: set[int] = set()
-    for center, reach in zip(centers, reaches, strict=True):
+    for (x, y, z), reach in zip(centers.tolist(), reaches.tolist(), strict=True):
         if reach > MAX_REGIONS * REGION_M:
             return None
-        out.update(_pack(_cells_near(center, float(reach))))
+        out.update(_cells_near((x, y, z), reach))
         if len(out) > MAX_REGIONS:
             return None
     return frozenset(out)
