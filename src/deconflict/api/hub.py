@@ -41,7 +41,7 @@ class Hub:
 
     def wake_all(self) -> None:
         """Wake every waiting stream (e.g. notifications may have been missed meanwhile)."""
-        self._fire(set(self._events))
+        self._fire(set(self._events) | set(self._woken))
 
     def mark(self, party: str) -> int:
         """The party's wake count: pass it to `wait` after reading its events."""
