@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api_load.py [--quick] [--seconds S] [--clients N]
         [--only sqlite-1,postgres-1,postgres-2] [--client raw|httpx]
-        [--driver python|wrk] [--pg URL] [--json PATH]
+        [--driver python|wrk] [--pg URL] [--json PATH] [--regions] [--src PATH]
 
 For each configuration (SQLite file, one worker; PostgreSQL in a fresh database, one and two
 workers) it starts the server on loopback, creates a watcher party with hazard zones and a few
@@ -19,6 +19,10 @@ connections on 2 threads; latencies are wrk's (from each request's send on its k
 connection, as the Python client measures them). With wrk the event delay per conflict is not
 timed (answers are not matched to events); the watcher still counts that every conflict the
 answers told of reached it.
+
+`--regions` instead runs two workers on PostgreSQL with the same flights flown in one region,
+then split over two distant ones (central Germany, São Paulo), in the same run, and then the
+write latency far from and inside a region whose write turn a stand-in slow write keeps taking.
 
 The load generator, the watcher and the server share this machine's cores: every figure is for
 the server *and* its load on the same CPUs. Server CPU per write (from /proc) is shown so the
