@@ -25,7 +25,7 @@ def server(db: str) -> Iterator[Server]:
     s.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def two_apps() -> Iterator[tuple[Server, Server]]:
     """Two separate apps (as two workers) on one fresh PostgreSQL schema. Their event streams
     poll once a minute only: an event that arrives sooner came by a wake-up. A database of

@@ -117,7 +117,7 @@ def test_a_change_takes_the_regions_of_the_volumes_it_had_and_gets(
     two_apps: tuple[Server, Server],
 ) -> None:
     one, two = two_apps
-    west, east = _party(one, "West"), _party(two, "East")
+    west, east = _party(one, "Mover"), _party(two, "Stayer")
     moving = west.post("/v1/operations", json={"kind": "flight", "volumes": [PARIS]}).json()
     staying = east.post("/v1/operations", json={"kind": "flight", "volumes": [TOKYO]}).json()
     moved: list[httpx.Response] = []
