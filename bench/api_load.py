@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api_load.py [--quick] [--seconds S] [--clients N]
         [--only sqlite-1,postgres-1,postgres-2] [--client raw|httpx]
-        [--driver python|wrk] [--pg URL] [--json PATH]
+        [--driver python|wrk] [--pg URL] [--json PATH] [--regions] [--src PATH]
 
 For each configuration (SQLite file, one worker; PostgreSQL in a fresh database, one and two
 workers) it starts the server on loopback, creates a watcher party with hazard zones and a few
@@ -19,6 +19,10 @@ connections on 2 threads; latencies are wrk's (from each request's send on its k
 connection, as the Python client measures them). With wrk the event delay per conflict is not
 timed (answers are not matched to events); the watcher still counts that every conflict the
 answers told of reached it.
+
+`--regions` instead runs two workers on PostgreSQL with the same flights flown in one region,
+then split over two distant ones (central Germany, São Paulo), in the same run, and then the
+write latency far from and inside a region whose write turn a stand-in slow write keeps taking.
 
 The load generator, the watcher and the server share this machine's cores: every figure is for
 the server *and* its load on the same CPUs. Server CPU per write (from /proc) is shown so the
@@ -38,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -282,6 +287,166 @@ def run_config_wrk(config: str, args: argparse.Namespace, progress: Progress) ->
     }
 
 
+# Two distant regions for `--regions`: central Germany and São Paulo, flights scaled into
+# ~100 x 130 km round each (about one coarse write-turn region, see engine/regions.py).
+REGION_PLACES = [(50.5, 9.0, 0.3), (-23.5, -46.6, 0.3)]
+
+
+def run_regions(args: argparse.Namespace, progress: Progress) -> list[dict[str, Any]]:
+    """Two workers on PostgreSQL, the same load in one region and then split over two distant
+    ones (half the parties in each), same run; no watcher (parties of a region share nothing
+    with the other region's)."""
+    rows = []
+    runs = (("pg-2 one region", REGION_PLACES[:1]), ("pg-2 two regions", REGION_PLACES))
+    for label, places in runs:
+        task = progress.add_task(f"{label}: starting", total=args.seconds)
+        with database("postgres", args.pg) as url:
+            env = {"PYTHONPATH": str(args.src)} if args.src else {}
+            server = api_server.Server(url, 2, env)
+            try:
+                with api_server.admin_client(server) as admin:
+                    keys = [
+                        admin.post("/v1/parties", json={"name": f"Wing {i}"}).json()["api_key"]
+                        for i in range(LOAD_PARTIES)
+                    ]
+                progress.update(task, description=f"{label}: prefill")
+                load = api_traffic.run_load
+                asyncio.run(
+                    load(server.url, keys, args.clients, 600, 0.0, "", seed=2,
+                         limit=args.prefill, places=places)
+                )  # fmt: skip
+                asyncio.run(load(server.url, keys, args.clients, 1.0, 0.0, "", places=places))
+                progress.update(task, description=f"{label}: load")
+                pg0, cpu0, t0 = server.pg_transactions(), server.cpu_seconds(), time.monotonic()
+                def tick(s: float, task: TaskID = task) -> None:
+                    progress.update(task, completed=s)
+
+                result = asyncio.run(
+                    load(server.url, keys, args.clients, args.seconds, 0.0, "", seed=1,
+                         places=places, tick=tick)
+                )  # fmt: skip
+                elapsed = time.monotonic() - t0
+                cpu = server.cpu_seconds() - cpu0
+                pg1 = server.pg_transactions()
+            finally:
+                server.stop()
+        progress.remove_task(task)
+        ok = result.statuses[201]
+        rows.append(
+            {
+                "config": label,
+                "writes": ok,
+                "writes_per_s": ok / elapsed,
+                "p50_ms": pct(result.latencies_ms, 0.50),
+                "p99_ms": pct(result.latencies_ms, 0.99),
+                "errors": sum(n for s, n in result.statuses.items() if s != 201)
+                + sum(result.failures.values()),
+                "conflicts": result.conflicts,
+                "server_cpu_ms_per_write": cpu * 1000 / max(ok, 1),
+                "pg_rollbacks_per_write": rollbacks_per_write(pg0, pg1, ok),
+            }
+        )
+    rows[1]["ratio"] = rows[1]["writes_per_s"] / max(rows[0]["writes_per_s"], 1e-9)
+    rows[0]["ratio"] = 1.0
+    return rows
+
+
+HOLD_S = 1.0  # how long the stand-in slow write holds Aleppo's turn, each time
+
+
+def _hold_aleppo(url: str, stop: threading.Event) -> None:
+    """A slow write over Aleppo, played by holding the very locks the service takes for one
+    (`Service.turn_of`) for HOLD_S at a time, until `stop`."""
+    import psycopg
+
+    from deconflict.api.hub import libpq_url
+    from deconflict.config import Config
+    from deconflict.geometry import parse_volumes
+    from deconflict.service import Service
+
+    vol = api_traffic.moved(api_traffic.flight(random.Random(5), [], False), (36.2, 37.1, 0.1))
+    turn = Service(Config(db_url=url)).turn_of(parse_volumes(vol["volumes"]))
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        while not stop.is_set():
+            conn.execute(str(turn.locks().text))
+            stop.wait(HOLD_S)
+            conn.execute("SELECT pg_advisory_unlock_all()")
+            stop.wait(0.2)
+
+
+def run_bystander(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Write latency in Paris and in Aleppo while a slow write keeps taking Aleppo's turn."""
+    rows = []
+    with database("postgres", args.pg) as url:
+        env = {"PYTHONPATH": str(args.src)} if args.src else {}
+        server = api_server.Server(url, 2, env)
+        try:
+            with api_server.admin_client(server) as admin:
+                keys = [
+                    admin.post("/v1/parties", json={"name": f"By {i}"}).json()["api_key"]
+                    for i in range(2)
+                ]
+            stop = threading.Event()
+            holder = threading.Thread(target=_hold_aleppo, args=(url, stop))
+            holder.start()
+            try:
+                for name, key, place in (
+                    ("write in Paris (far away)", keys[0], (48.85, 2.35, 0.1)),
+                    ("write in Aleppo (same region)", keys[1], (36.2, 37.1, 0.1)),
+                ):
+                    load = asyncio.run(
+                        api_traffic.run_load(server.url, [key], 1, args.seconds / 2, 0.0, "",
+                                             seed=3, places=[place])
+                    )  # fmt: skip
+                    rows.append(
+                        {
+                            "config": name,
+                            "writes": load.statuses[201],
+                            "p50_ms": pct(load.latencies_ms, 0.5),
+                            "p99_ms": pct(load.latencies_ms, 0.99),
+                            "max_ms": max(load.latencies_ms, default=float("nan")),
+                        }
+                    )
+            finally:
+                stop.set()
+                holder.join()
+        finally:
+            server.stop()
+    return rows
+
+
+def bystander_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title=f"A slow write holds Aleppo's turn {HOLD_S:g} s at a time (one client each)")
+    for head in ("bystander", "writes", "p50 ms", "p99 ms", "max ms"):
+        t.add_column(head, justify="left" if head == "bystander" else "right")
+    for r in rows:
+        t.add_row(
+            r["config"], str(r["writes"]), f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
+            f"{r['max_ms']:.0f}",
+        )  # fmt: skip
+    return t
+
+
+def regions_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title="Write turns by region: two workers on PostgreSQL, POST /v1/operations")
+    cols = [
+        ("config", "config", "{}"),
+        ("writes/s", "writes_per_s", "{:,.0f}"),
+        ("× one region", "ratio", "{:.2f}"),
+        ("p50 ms", "p50_ms", "{:.1f}"),
+        ("p99 ms", "p99_ms", "{:.1f}"),
+        ("errors", "errors", "{}"),
+        ("conflicts", "conflicts", "{}"),
+        ("server CPU ms/write", "server_cpu_ms_per_write", "{:.2f}"),
+        ("PG rollbacks/write", "pg_rollbacks_per_write", "{:.2f}"),
+    ]
+    for head, _, _ in cols:
+        t.add_column(head, justify="left" if head == "config" else "right")
+    for r in rows:
+        t.add_row(*(fmt.format(r[key]) for _, key, fmt in cols))
+    return t
+
+
 def machine() -> str:
     cpu = next(
         (
@@ -331,6 +496,11 @@ def main() -> int:
     )
     p.add_argument("--share", type=float, default=0.1, help="share of flights through a zone")
     p.add_argument("--only", default=",".join(CONFIGS), help="configurations to run")
+    p.add_argument(
+        "--regions",
+        action="store_true",
+        help="instead: two PostgreSQL workers writing in one region vs two distant ones",
+    )
     p.add_argument("--client", choices=["raw", "httpx"], default="raw")
     p.add_argument(
         "--driver",
@@ -358,8 +528,19 @@ def main() -> int:
         console=console,
         refresh_per_second=2,
     ) as progress:
-        for config in args.only.split(","):
-            rows.append(run_config(config, args, progress))
+        if args.regions:
+            rows = run_regions(args, progress)
+            by = run_bystander(args)
+        else:
+            for config in args.only.split(","):
+                rows.append(run_config(config, args, progress))
+    if args.regions:
+        console.print(regions_table(rows))
+        console.print(bystander_table(by))
+        if args.json:
+            out = {"machine": machine(), "rows": rows, "bystander": by}
+            args.json.write_text(json.dumps(out, indent=2))
+        return 0
     console.print(table(rows))
     for r in rows:
         if r["errors"]:

@@ -201,6 +201,29 @@ class HttpxPost:
         await self.client.aclose()
 
 
+# Where a client's flights are flown instead of REGION: (centre lat, centre lng, scale).
+Place = tuple[float, float, float]
+
+
+def moved(body: dict[str, Any], place: Place) -> dict[str, Any]:
+    """`body`'s flight flown round another centre, its area scaled (REGION's centre maps to it)."""
+    clat, clng, scale = place
+    mid_lat, mid_lng = (REGION[0] + REGION[1]) / 2, (REGION[2] + REGION[3]) / 2
+
+    def move(p: dict[str, float]) -> dict[str, float]:
+        lat, lng = clat + (p["lat"] - mid_lat) * scale, clng + (p["lng"] - mid_lng) * scale
+        return {"lat": lat, "lng": lng}
+
+    for v in body["volumes"]:
+        shape = v["volume"]
+        if "outline_circle" in shape:
+            shape["outline_circle"]["center"] = move(shape["outline_circle"]["center"])
+        else:
+            ring = shape["outline_polygon"]["vertices"]
+            shape["outline_polygon"]["vertices"] = [move(p) for p in ring]
+    return body
+
+
 @define
 class LoadResult:
     latencies_ms: list[float] = field(factory=list)
@@ -220,9 +243,11 @@ async def _client(
     until: float,
     out: LoadResult,
     limit: int | None = None,
+    place: Place | None = None,
 ) -> None:
     while time.monotonic() < until and (limit is None or len(out.latencies_ms) < limit):
-        body = json.dumps(flight(rng, zones, rng.random() < share)).encode()
+        plan = flight(rng, zones, rng.random() < share)
+        body = json.dumps(plan if place is None else moved(plan, place)).encode()
         t0 = time.perf_counter()
         try:
             status, data = await post(body)
@@ -251,9 +276,10 @@ async def run_load(
     seed: int = 0,
     tick: Callable[[float], None] | None = None,
     limit: int | None = None,
+    places: list[Place] | None = None,
 ) -> LoadResult:
     """`clients` concurrent keep-alive clients (parties taken round-robin) posting for `seconds`
-    (or until `limit` requests were answered)."""
+    (or until `limit` requests were answered); with `places`, party i flies at places[i % n]."""
     url = httpx.URL(base_url)
     zones = zone_centres()
     posts: list[RawHttp | HttpxPost] = [
@@ -277,7 +303,15 @@ async def run_load(
             ticker(),
             *(
                 _client(
-                    p.post, random.Random(seed * 1000 + i), zones, share, watcher, until, out, limit
+                    p.post,
+                    random.Random(seed * 1000 + i),
+                    zones,
+                    share,
+                    watcher,
+                    until,
+                    out,
+                    limit,
+                    places[(i % len(keys)) % len(places)] if places else None,
                 )
                 for i, p in enumerate(posts)
             ),

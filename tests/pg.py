@@ -33,3 +33,30 @@ def postgres() -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         engine.dispose()
+
+
+def own_database() -> Iterator[str]:
+    """A URL on a fresh database of the test server, dropped afterwards; a fresh schema where
+    the server refuses CREATE DATABASE. For tests that hold advisory locks, which belong to a
+    database (not a schema): other runs on the same database cannot then queue among them."""
+    base = os.environ.get("DECONFLICT_TEST_PG")
+    if not base:
+        yield from postgres()
+        return
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.ProgrammingError:
+        admin.dispose()
+        yield from postgres()
+        return
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -37,7 +37,11 @@ class Config:
     escalation_lead_s: float = 300.0
     escalation_interval_s: float = 1.0
     audit_interval_s: float = 0.5
-    event_poll_s: float = 0.25
+    # Event streams wake on a notification (this worker's commits; LISTEN/NOTIFY from others);
+    # this poll is only the safety net against a lost one.
+    event_poll_s: float = 5.0
+    # Request bodies over this many bytes are refused (413) before they are parsed.
+    max_body_bytes: int = 1 << 20
     # Coarsen disclosed regions to H3 cells of this resolution (None: exact regions).
     h3_resolution: int | None = None
     # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
@@ -86,6 +90,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         escalation_interval_s=_env_float(
             env, "DECONFLICT_ESCALATION_INTERVAL_S", base.escalation_interval_s
         ),
+        event_poll_s=_env_float(env, "DECONFLICT_EVENT_POLL_S", base.event_poll_s),
+        max_body_bytes=int(_env_float(env, "DECONFLICT_MAX_BODY_BYTES", base.max_body_bytes)),
         h3_resolution=int(h3) if h3 else None,
         max_batch=int(_env_float(env, "DECONFLICT_MAX_BATCH", base.max_batch)),
         budget_request_km2h=_env_float(
@@ -114,6 +120,8 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_MAX_BATCH": str(config.max_batch),
         "DECONFLICT_BUDGET_REQUEST_KM2H": str(config.budget_request_km2h),
         "DECONFLICT_BUDGET_HOUR_KM2H": str(config.budget_hour_km2h),
+        "DECONFLICT_EVENT_POLL_S": str(config.event_poll_s),
+        "DECONFLICT_MAX_BODY_BYTES": str(config.max_body_bytes),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
         **tactical_settings.to_env(config.tracks),
         **limits_to_env(config.limits, config.retention),

@@ -15,6 +15,7 @@ class Category(Enum):
     PRECONDITION = "precondition"  # 412: stale If-Match version
     PRECONDITION_REQUIRED = "precondition_required"  # 428: a versioned write without If-Match
     RATE = "rate"  # 429
+    UNAVAILABLE = "unavailable"  # 503: the database cannot be reached now; retry later
 
 
 class DomainError(Exception):
@@ -79,3 +80,9 @@ class OverBudget(DomainError):
     """A party that has spent its hourly budget of area x duration (429)."""
 
     category = Category.RATE
+
+
+class Unavailable(DomainError):
+    """The service cannot reach its database now; the same request may succeed later."""
+
+    category = Category.UNAVAILABLE

@@ -6,7 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 
 import httpx
 
@@ -52,9 +54,19 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
+        # Read the server's output as it comes (its last lines kept): a full pipe would block
+        # a server that logs a lot, e.g. while its database is away.
+        self.output: deque[bytes] = deque(maxlen=200)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
         if not healthy(self.url):
             self.stop()
             raise RuntimeError("server did not start")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     def stop(self) -> None:
         for c in self.clients:
@@ -65,5 +77,6 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self._reader.join(5)
         assert self.proc.stdout is not None
         self.proc.stdout.close()

@@ -17,11 +17,11 @@ from samples import circle
 from deconflict.engine import key_levels, volume_key
 from deconflict.geometry import parse_volumes, volume_to_json
 from deconflict.store import Database, Tx, migrate
-from deconflict.store.db import GATE_KEY
 from deconflict.store.log import insert_event
 from deconflict.store.operations import insert_operation, insert_volumes, levels
 from deconflict.store.parties import insert_party
 from deconflict.store.schema import audit, events, meta, parties
+from deconflict.store.turns import WORLD_KEY
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_a_write_aborted_by_serialization_failures_is_retried_at_the_gate(
     held: list[list[str]] = []
 
     def unit(tx: Tx) -> str:
-        held.append(list(tx.execute(HELD_ADVISORY).scalars()))
+        held.append(sorted(tx.execute(HELD_ADVISORY).scalars()))
         assert tx.execute(sa.text("SHOW transaction_isolation")).scalar() == "serializable"
         if len(held) <= 3:
             raise sa.exc.OperationalError("forced", {}, SerializationFailure("forced"))
@@ -207,11 +207,11 @@ def test_a_write_aborted_by_serialization_failures_is_retried_at_the_gate(
 
     retries = pg_db.retries
     assert pg_db.write(unit) == "landed"
-    assert held == [["ExclusiveLock"]] * 4
+    assert held == [["ExclusiveLock", "ShareLock"]] * 4  # its lane's, and the world's shared
     assert pg_db.retries - retries == 3
     with pg_db.connect() as conn:
-        assert conn.execute(sa.text(f"SELECT pg_try_advisory_lock({GATE_KEY})")).scalar()
-        conn.execute(sa.text(f"SELECT pg_advisory_unlock({GATE_KEY})"))
+        assert conn.execute(sa.text(f"SELECT pg_try_advisory_lock({WORLD_KEY})")).scalar()
+        conn.execute(sa.text(f"SELECT pg_advisory_unlock({WORLD_KEY})"))
 
 
 @pytest.mark.postgres

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
+from deconflict.api.limits import BodyLimit
 from deconflict.api.routes import conflicts, events, files, health, operations, parties, tracks
 from deconflict.api.throttle import Throttle
 from deconflict.api.url_keys import RefuseKeysInUrls
@@ -107,6 +108,8 @@ def create_app(config: Config | None = None, routers: list[APIRouter] | None = N
     app.state.hub = Hub()
     app.state.throttle = Throttle(config.limits)
     errors.install(app)
+    tracks_limit = {"/v1/tracks": config.tracks.max_batch_bytes}
+    app.add_middleware(BodyLimit, limit=config.max_body_bytes, by_path=tracks_limit)
     health.instrument(app, svc)
     app.add_middleware(RefuseKeysInUrls)  # outermost: a key in a URL goes no further
     for router in [*ROUTERS, *(routers or [])]:

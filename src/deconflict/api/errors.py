@@ -23,7 +23,10 @@ STATUS = {
     Category.PRECONDITION: 412,
     Category.PRECONDITION_REQUIRED: 428,
     Category.RATE: 429,
+    Category.UNAVAILABLE: 503,
 }
+# Seconds a client should wait before retrying, by category (sent as `Retry-After`).
+RETRY_AFTER = {Category.UNAVAILABLE: 1}
 HTTP_CODES = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
 
 
@@ -44,9 +47,10 @@ async def domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     extra = getattr(exc, "details", {})
     body = error_body(exc.code, exc.message, exc.field, **extra)
-    headers = None
+    retry = RETRY_AFTER.get(exc.category)
     if isinstance(exc, RateLimited):  # whole seconds, rounded up (RFC 9110 delay-seconds)
-        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+        retry = max(1, math.ceil(exc.retry_after))
+    headers = {"Retry-After": str(retry)} if retry is not None else None
     return JSONResponse(body, status_code=STATUS[exc.category], headers=headers)
 
 

@@ -38,7 +38,7 @@ def check(
         ahead(tx)
         return probe_in(tx, svc, op)
 
-    return idempotent(svc, who, idem, print_, unit)
+    return idempotent(svc, who, idem, print_, unit, svc.turn_of(volumes))
 
 
 def probe_in(tx: Tx, svc: Service, op: Operation) -> dict[str, Any]:

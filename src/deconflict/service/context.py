@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from attrs import frozen
 
 from deconflict.config import Config
+from deconflict.engine.regions import regions
 from deconflict.errors import DomainError, Forbidden
 from deconflict.geometry import Volume
 from deconflict.geometry.geodesy import Memo
 from deconflict.store import Database, Tx
+from deconflict.store.turns import OTHER, Turn, in_regions
 
 T = TypeVar("T")
 
@@ -90,8 +92,13 @@ class Service:
     def now(self) -> float:
         return self.clock()
 
-    def write(self, fn: Callable[[Tx], T]) -> T:
-        return self.db.write(fn)
+    def write(self, fn: Callable[[Tx], T], turn: Turn = OTHER) -> T:
+        """Run a write unit; `turn` says what it may meet (see `store.turns`)."""
+        return self.db.write(fn, turn=turn)
+
+    def turn_of(self, volumes: Sequence[Volume]) -> Turn:
+        """The write turn of a write of `volumes`: the regions its candidate search covers."""
+        return in_regions(regions(volumes, self.config.rules.max_horizontal_m))
 
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self.db.read(fn)

@@ -12,16 +12,17 @@ from attrs import frozen
 from deconflict.engine import Kind, Operation, State
 from deconflict.errors import Conflicting, DomainError, InvalidVolume, NotFound, StaleVersion
 from deconflict.formats.operation import parse_operation
-from deconflict.geometry import Volume, volume_to_json
+from deconflict.geometry import Volume, parse_volumes, volume_to_json
 from deconflict.service import costs, gate
 from deconflict.service.context import Principal, Service
-from deconflict.service.detection import search_ahead, sync
+from deconflict.service.detection import LOOSE, search_ahead, sync
 from deconflict.service.paging import check_limit, idempotent, page, unseal
 from deconflict.service.records import audit
 from deconflict.service.views import conflict_view, operation_view
 from deconflict.store import Tx
 from deconflict.store import operations as store
 from deconflict.store.parties import party_names
+from deconflict.store.turns import Turn
 
 # Allowed state changes; staying in the same state is always allowed.
 TRANSITIONS = {
@@ -140,7 +141,8 @@ def create(
     svc: Service, who: Principal, draft: Draft, idem: str | None = None, print_: str = ""
 ) -> dict[str, Any]:
     unit = _creation(svc, who.party(), draft)
-    return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit))
+    turn = svc.turn_of(draft.volumes)
+    return gate.probing_on_block(svc, lambda: idempotent(svc, who, idem, print_, unit, turn))
 
 
 def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[str, Any]]:
@@ -149,7 +151,7 @@ def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[
     Only planned operations: activation goes one by one (PATCH), where a refusal is handled."""
     party = who.party()
     out: list[dict[str, Any]] = [{} for _ in drafts]
-    units, where = [], []
+    units, turns, where = [], [], []
     for i, d in enumerate(drafts):
         if d.state is not State.PLANNED:
             out[i] = error_answer(
@@ -161,8 +163,9 @@ def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[
         except DomainError as e:  # over the request budget: this draft alone is refused
             out[i] = error_answer(e)
             continue
+        turns.append(svc.turn_of(d.volumes))
         where.append(i)
-    for i, (ok, value) in zip(where, svc.db.write_all(units), strict=True):
+    for i, (ok, value) in zip(where, svc.db.write_all(units, turns), strict=True):
         if ok:
             out[i] = cast(dict[str, Any], value)
         elif isinstance(value, DomainError):
@@ -223,17 +226,52 @@ def list_(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[
     return svc.read(unit)
 
 
+class _Moved(Exception):
+    """The operation changed between reading its volumes for the turn and the transaction."""
+
+
+def _turn_of_change(svc: Service, party: str, op_id: str, ch: Change) -> tuple[Turn, int]:
+    """The turn a change takes: the regions of the volumes it has and of those it gets, read
+    before the transaction at the version returned (the transaction checks it is still so)."""
+
+    def read(tx: Tx) -> tuple[int, list[dict[str, Any]]]:
+        return _own(tx, party, op_id).version, store.load_volumes(tx, [op_id]).get(op_id, [])
+
+    version, stored = svc.read(read)
+    had = parse_volumes(stored, "volumes", LOOSE) if stored else ()
+    return svc.turn_of((*had, *(ch.volumes or ()))), version
+
+
 def change(
     svc: Service, who: Principal, op_id: str, ch: Change, if_match: int | None
 ) -> dict[str, Any]:
     """Apply a change at `if_match` (stale → 412); re-detect conflicts in the same transaction."""
     party = who.party()
+    while True:
+        turn, version = _turn_of_change(svc, party, op_id, ch)
+        try:
+            return _change(svc, party, op_id, ch, if_match, turn, version)
+        except _Moved:
+            continue  # changed meanwhile by another write: its turn is read again
+
+
+def _change(
+    svc: Service,
+    party: str,
+    op_id: str,
+    ch: Change,
+    if_match: int | None,
+    turn: Turn,
+    version_read: int,
+) -> dict[str, Any]:
     cost = costs.within_request(svc, ch.volumes) if ch.volumes is not None else 0.0
     ahead = search_ahead(svc, ch.volumes) if ch.volumes is not None else (lambda tx: None)
 
     def unit(tx: Tx) -> dict[str, Any]:
         ahead(tx)
         row = _own(tx, party, op_id)
+        if row.version != version_read and (if_match is None or if_match == row.version):
+            raise _Moved  # (a stale If-Match is answered below as ever)
         costs.charge(tx, svc, party, cost)
         if if_match is not None and if_match != row.version:
             raise StaleVersion(
@@ -274,7 +312,7 @@ def change(
         )
         return _result(tx, party, op_id, rows)
 
-    return gate.probing_on_block(svc, lambda: svc.write(unit))
+    return gate.probing_on_block(svc, lambda: svc.write(unit, turn))
 
 
 def cancel(svc: Service, who: Principal, op_id: str, if_match: int | None) -> dict[str, Any]:

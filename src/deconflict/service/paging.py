@@ -21,6 +21,7 @@ from deconflict.errors import DomainError, Malformed
 from deconflict.service.context import CursorKeys, Principal, Service, Unprocessable
 from deconflict.store import Tx, log
 from deconflict.store.parties import get_meta, set_meta
+from deconflict.store.turns import OTHER, Turn
 
 MAX_LIMIT = 500
 CURSOR_SECRET = "cursor_secret"  # the `meta` row holding the generated secret
@@ -117,6 +118,7 @@ def idempotent(
     key: str | None,
     print_: str,
     fn: Callable[[Tx], dict[str, Any]],
+    turn: Turn = OTHER,
 ) -> dict[str, Any]:
     """Run `fn` once per (party, key): a retry gets the stored response and writes nothing."""
     owner = who.party_id or "admin"
@@ -138,4 +140,4 @@ def idempotent(
             log.store_response(tx, owner, key, print_, 200, body, svc.now())
         return body
 
-    return svc.write(unit)
+    return svc.write(unit, turn)

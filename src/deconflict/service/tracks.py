@@ -24,6 +24,7 @@ from deconflict.service.views import rfc3339
 from deconflict.store import Tx
 from deconflict.store import operations as op_store
 from deconflict.store import tracks as store
+from deconflict.store.turns import TRACKS
 from deconflict.tactical.settings import TrackSettings
 
 MAX_ID = 64
@@ -213,7 +214,7 @@ def post(svc: Service, who: Principal, states: Sequence[TrackState]) -> dict[str
             "nonconformance": nonconformance,
         }
 
-    return svc.write(unit)
+    return svc.write(unit, TRACKS)
 
 
 def track_view(row: Any) -> dict[str, Any]:

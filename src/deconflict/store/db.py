@@ -18,6 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from deconflict.store.outage import mapped
+from deconflict.store.turns import OTHER, UNLOCK_ALL, WORLD, Turn
+
 T = TypeVar("T")
 log = logging.getLogger("deconflict")
 MAX_ATTEMPTS = 40
@@ -26,16 +29,16 @@ MAX_BATCH = 64
 # Wakes other workers' event streams (api.hub listens); delivered when the transaction commits.
 EVENTS_CHANNEL = "deconflict_events"
 _NOTIFY = sa.text(f"SELECT pg_notify('{EVENTS_CHANNEL}', :p)")
-# PostgreSQL's write gate: a session advisory lock every write batch of every worker holds,
-# taken BEFORE its serializable transaction begins. Writers take turns, as on SQLite, and each
+# PostgreSQL's write turns (see `store.turns`): each write batch of every worker holds the turn
+# of the regions its candidate search covers, as session advisory locks taken BEFORE its
+# serializable transaction begins. Writes that could meet take turns, as on SQLite, and each
 # one's snapshot already holds every write committed before it, so they do not abort each
 # other (measured with two workers in a dense area: 0.18 aborted transactions a write without
-# it, with shared and then exclusive locks taken inside the transaction). The transaction stays
-# SERIALIZABLE: that is the guarantee, against any writer that does not take the gate; the gate
-# only spares the retries.
-GATE_KEY = 0x64636F6E  # "dcon"
-_GATE_LOCK = sa.text(f"SELECT pg_advisory_lock({GATE_KEY})")
-_GATE_UNLOCK = sa.text(f"SELECT pg_advisory_unlock({GATE_KEY})")
+# a gate, with shared and then exclusive locks taken inside the transaction); writes far apart
+# run side by side. The transaction stays SERIALIZABLE: that is the guarantee, against any
+# writer that does not take a turn; turns only spare the retries.
+# Most write batches one process runs at once (each holds a connection).
+MAX_LEADERS = 8
 # SQLSTATEs worth a retry: serialization failure, deadlock.
 RETRY_SQLSTATES = {"40001", "40P01"}
 
@@ -81,23 +84,23 @@ JSON_CODEC: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": or
 
 
 @contextmanager
-def _gate(conn: Connection, held: bool) -> Iterator[None]:
-    """Hold PostgreSQL's write gate (if `held`) around what follows on `conn`. The lock is the
+def _gate(conn: Connection, turn: Turn | None) -> Iterator[None]:
+    """Hold a write turn on PostgreSQL (if any) around what follows on `conn`. The locks are the
     session's, taken and released outside any transaction (autocommit: one round trip each),
-    so the transaction it guards begins (and takes its snapshot) only once the gate is ours.
-    A lost connection releases it."""
-    if not held:
+    so the transaction they guard begins (and takes its snapshot) only once the turn is ours.
+    A lost connection releases them."""
+    if turn is None:
         yield
         return
-    _outside_transaction(conn, _GATE_LOCK)
+    _outside_transaction(conn, turn.locks())
     try:
         yield
     finally:
-        if not conn.invalidated:  # (else the session is gone, and its lock with it)
+        if not conn.invalidated:  # (else the session is gone, and its locks with it)
             try:
-                _outside_transaction(conn, _GATE_UNLOCK)
+                _outside_transaction(conn, UNLOCK_ALL)
             except BaseException:
-                conn.invalidate()  # never back to the pool holding the gate
+                conn.invalidate()  # never back to the pool holding a turn
                 raise
 
 
@@ -192,10 +195,11 @@ BEFORE_INSERT: dict[Any, Callable[[Connection, list[dict[str, Any]]], None]] = {
 class _Unit:
     """One caller's write, waiting for its batch to commit."""
 
-    __slots__ = ("done", "fn", "ok", "taken", "value")
+    __slots__ = ("done", "fn", "ok", "taken", "turn", "value")
 
-    def __init__(self, fn: Callable[[Tx], Any]) -> None:
+    def __init__(self, fn: Callable[[Tx], Any], turn: Turn) -> None:
         self.fn = fn
+        self.turn = turn
         self.taken = False  # in a batch that is running
         self.done = False
         self.ok = False
@@ -236,13 +240,12 @@ class Database:
         self.listeners: list[Callable[[set[str]], None]] = []
         self.writer: Engine
         self.reader: Engine
-        # One write transaction at a time (SQLite has one writer; PostgreSQL's writers take
-        # turns at the gate): this process's writers queue here, and those that wait are run
-        # together in the next one (see `write`). One process cannot run more Python than one
-        # core anyway: workers are the scale-out.
+        # This process's writers queue here. A batch is led when its turn clashes with no batch
+        # running (SQLite: every turn is the world's, one writer; PostgreSQL: by region), and
+        # writes queued meanwhile within its turn are run with it (see `write`).
         self._turn = threading.Condition()
         self._queue: list[_Unit] = []
-        self._leaders = 0
+        self._running: list[Turn] = []
         # Committed write transactions and the writes they carried (writes/commit = batching).
         self.commits = 0
         self.committed_writes = 0
@@ -274,65 +277,106 @@ class Database:
         if self._file_lock is not None:
             self._file_lock.close()
 
-    def write(self, fn: Callable[[Tx], T], isolation: str | None = None) -> T:
+    def write(
+        self, fn: Callable[[Tx], T], isolation: str | None = None, turn: Turn = OTHER
+    ) -> T:
         """Run `fn` in a write transaction and return its result once that has committed.
 
-        Writes that queue up while another is running are run together, in one transaction
-        with a savepoint each (group commit): each sees the ones before it, one that fails is
-        rolled back to its savepoint alone, and the batch costs one commit (one fsync) instead
-        of one each. No result is returned before its batch has committed."""
-        unit = _Unit(fn)
+        `turn` says what the write may meet (`store.turns`): writes whose turns clash take
+        turns; on PostgreSQL the others run side by side. Writes that queue up while a clashing
+        one is running are run together, in one transaction with a savepoint each (group
+        commit): each sees the ones before it, one that fails is rolled back to its savepoint
+        alone, and the batch costs one commit (one fsync) instead of one each. No result is
+        returned before its batch has committed. A database that cannot be reached raises
+        `Unavailable` (see `store.outage`)."""
+        with mapped():
+            return self._write(fn, isolation, turn if self.postgres else WORLD)
+
+    def _write(self, fn: Callable[[Tx], T], isolation: str | None, turn: Turn) -> T:
+        unit = _Unit(fn, turn)
         if isolation and self.postgres:  # (SQLite has one isolation: serializable)
-            self._lead([unit], isolation)
+            self._lead([unit], None, isolation)
             return cast(T, unit.outcome())
         with self._turn:
             self._queue.append(unit)
         self._await(unit)
         return cast(T, unit.outcome())
 
-    def write_all(self, fns: Sequence[Callable[[Tx], T]]) -> list[tuple[bool, T | BaseException]]:
-        """Run each `fn` as its own write, queued together so that they share group commits
-        (up to MAX_BATCH a transaction, a savepoint each): (True, value) or (False, error)."""
-        units = [_Unit(fn) for fn in fns]
-        with self._turn:
-            self._queue.extend(units)
-        for unit in units:
-            self._await(unit)
+    def write_all(
+        self, fns: Sequence[Callable[[Tx], T]], turns: Sequence[Turn]
+    ) -> list[tuple[bool, T | BaseException]]:
+        """Run each `fn` as its own write in its turn, queued together so that they share group
+        commits (up to MAX_BATCH a transaction, a savepoint each): (True, value) or (False,
+        error)."""
+        units = [
+            _Unit(fn, turn if self.postgres else WORLD) for fn, turn in zip(fns, turns, strict=True)
+        ]
+        with mapped():
+            with self._turn:
+                self._queue.extend(units)
+            for unit in units:
+                self._await(unit)
         return [(u.ok, u.value) for u in units]
 
     def _await(self, unit: _Unit) -> None:
         """Lead batches (oldest writes first) until `unit` has been run."""
         while True:
             with self._turn:
-                while not unit.done and (unit.taken or self._leaders > 0):
+                while True:
+                    if unit.done:
+                        return
+                    taken = None if unit.taken else self._take()
+                    if taken is not None:
+                        break
                     self._turn.wait()
-                if unit.done:
-                    return
-                batch = self._take()
+            batch, lead = taken
             try:
-                self._lead(batch)
+                self._lead(batch, lead)
             finally:
                 with self._turn:
-                    self._leaders -= 1
+                    self._running.remove(lead)
                     self._turn.notify_all()
 
-    def _take(self) -> list[_Unit]:
-        """Lead the next batch: the queued units, oldest first (the caller holds `_turn`)."""
-        self._leaders += 1
-        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-        for u in batch:
-            u.taken = True
-        return batch
+    def _take(self) -> tuple[list[_Unit], Turn] | None:
+        """The next batch to lead and its turn (the caller holds `_turn`): the oldest queued
+        unit whose turn clashes with no running batch nor older waiting unit, and the later
+        ones that may join it (`Turn.joins`) that nothing older holds back; None if there is
+        none now."""
+        if len(self._running) >= MAX_LEADERS:
+            return None
+        held: list[Turn] = list(self._running)
+        for i, first in enumerate(self._queue):
+            if any(first.turn.clashes(t) for t in held):
+                held.append(first.turn)
+                continue
+            batch, turn = [first], first.turn
+            for later in self._queue[i + 1 :]:
+                if len(batch) == MAX_BATCH:
+                    break
+                if turn.joins(later.turn) and not any(later.turn.clashes(t) for t in held):
+                    batch.append(later)
+                    turn |= later.turn
+                else:
+                    held.append(later.turn)
+            taken = set(map(id, batch))
+            self._queue = [u for u in self._queue if id(u) not in taken]
+            for u in batch:
+                u.taken = True
+            self._running.append(turn)
+            return batch, turn
+        return None
 
-    def _lead(self, batch: list[_Unit], isolation: str | None = None) -> None:
+    def _lead(self, batch: list[_Unit], turn: Turn | None, isolation: str | None = None) -> None:
         """Run a batch to its end: every unit is done afterwards, with its value or error."""
         try:
-            self._run_batch(batch, isolation)
+            self._run_batch(batch, turn, isolation)
         except BaseException as err:
             for u in batch:
                 u.fail(err)
 
-    def _run_batch(self, batch: list[_Unit], isolation: str | None = None) -> None:
+    def _run_batch(
+        self, batch: list[_Unit], turn: Turn | None, isolation: str | None = None
+    ) -> None:
         """One transaction for the batch: on SQLite holding the write lock; on PostgreSQL
         retried on serialization failures, each write on its own once the batch has failed
         (a smaller transaction collides less, and a retry costs one write, not the batch)."""
@@ -341,29 +385,29 @@ class Database:
                 return self._attempt(self.writer, batch)
             with self._file_lock.held():
                 return self._attempt(self.writer, batch)
-        engine, gate = self.writer, True
+        engine = self.writer
         if isolation:  # (the audit sequencer: not serializable, and under its own lock)
-            engine, gate = self.plain.execution_options(isolation_level=isolation), False
+            engine, turn = self.plain.execution_options(isolation_level=isolation), None
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._attempt(engine, batch, gate)
+                return self._attempt(engine, batch, turn)
             except sa.exc.DBAPIError as err:
                 if not _is_retryable(err) or attempt == MAX_ATTEMPTS - 1:
                     raise
                 self.retries += 1
                 if len(batch) > 1:
                     for unit in batch:
-                        self._lead([unit], isolation)
+                        self._lead([unit], unit.turn, isolation)
                     return None
                 time.sleep(min(0.2, 0.002 * 2**attempt) * random.uniform(0.5, 1.5))
 
-    def _attempt(self, engine: Engine, batch: list[_Unit], gate: bool = False) -> None:
+    def _attempt(self, engine: Engine, batch: list[_Unit], turn: Turn | None = None) -> None:
         """One try at a batch. A lone unit runs without a savepoint: its error is the batch's.
-        With `gate`, PostgreSQL's write gate is held from before the transaction to its end."""
+        With a `turn` (PostgreSQL), it is held from before the transaction to its end."""
         results: list[tuple[_Unit, bool, Any]] = []
         kept: list[Tx] = []  # the transactions of the writes that were not rolled back
         shared: dict[str, Any] = {}
-        with engine.connect() as conn, _gate(conn, gate), conn.begin():
+        with engine.connect() as conn, _gate(conn, turn), conn.begin():
             for unit in batch:
                 tx = Tx(conn, self, shared)
                 if len(batch) == 1:
@@ -412,12 +456,12 @@ class Database:
     def read(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn` in a read transaction (its after-commit hooks are not run: on PostgreSQL a
         read sees each statement's own snapshot, which is no ground to remember anything)."""
-        with self.reader.connect() as conn, conn.begin():
+        with mapped(), self.reader.connect() as conn, conn.begin():
             return fn(Tx(conn, self))
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        with self.plain.connect() as conn:
+        with mapped(), self.plain.connect() as conn:
             yield conn
 
     def _announce(self, parties: set[str]) -> None:

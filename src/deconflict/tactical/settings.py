@@ -19,6 +19,7 @@ class TrackSettings:
     stale_s: float = 60.0  # a state older than this is ignored and later deleted
     realert_s: float = 15.0  # an unchanged tactical conflict is told again after this long
     max_batch: int = 1000  # states per POST /v1/tracks
+    max_batch_bytes: int = 512 * 1024  # body bytes per POST /v1/tracks (refused unparsed: 413)
     max_future_s: float = 5.0  # clock skew tolerated on a state's time
     # Above any aircraft in service (Mach 3 at altitude is about 900 m/s): a faster state, or a
     # jump between two states of one aircraft implying it, is fabricated or broken, and refused.

@@ -16,7 +16,7 @@ from deconflict.api.deps import Svc, Who
 from deconflict.api.hub import Hub
 from deconflict.api.routes.operations import ERRORS
 from deconflict.api.throttle import Throttle
-from deconflict.errors import InvalidVolume
+from deconflict.errors import InvalidVolume, Unavailable
 from deconflict.service import Principal, Service, events
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
@@ -56,8 +56,14 @@ async def stream(
         if gap is not None:  # no `id:`: the client's Last-Event-ID stays where it was
             yield f"event: {PRUNED}\ndata: {orjson.dumps(gap).decode()}\n\n"
     quiet_since = time.monotonic()
+    party = who.party()
+    wait_s = min(svc.config.event_poll_s, KEEPALIVE_S)
     while not await request.is_disconnected():
-        batch = await run_in_threadpool(events.after, svc, who, last)
+        mark = hub.mark(party)  # before reading: a commit meanwhile wakes the wait below
+        try:
+            batch = await run_in_threadpool(events.after, svc, who, last)
+        except Unavailable:
+            batch = []  # the database is away: keep the stream, read again after the wait
         for event in batch:
             yield frame(event)
             last = event["seq"]
@@ -67,7 +73,7 @@ async def stream(
         if time.monotonic() - quiet_since > KEEPALIVE_S:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
-        await hub.wait(who.party(), svc.config.event_poll_s)
+        await hub.wait(party, mark, wait_s)
 
 
 @router.get(
