@@ -16,7 +16,7 @@ from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeInd
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import parse_volumes
 from deconflict.service import Service
-from deconflict.service.audit import verify
+from deconflict.service.audit_check import verify
 from deconflict.service.checks import against_store
 from deconflict.service.parties import ADMIN, create_party, ensure_admin_key
 from deconflict.store import migrate
@@ -195,15 +195,16 @@ def party_add(name: str, db: DbOption = DEFAULT_DB) -> None:
 
 @audit_app.command("verify")
 def audit_verify(db: DbOption = DEFAULT_DB) -> None:
-    """Chain pending entries, then check every link of the audit log's hash chain."""
+    """Recompute the Merkle tree from the entries and check every stored leaf hash, subtree and
+    signed checkpoint; only then add pending entries and sign the grown tree."""
     verdict = verify(_service(db))
     if verdict.ok:
-        console.print(f"[green]OK[/green]: {verdict.count} entries, chain intact")
+        console.print(
+            f"[green]OK[/green]: {verdict.count} entries, {verdict.checkpoints} signed "
+            f"checkpoints reproduced; {verdict.signed} pending entries added and signed"
+        )
         return
-    console.print(
-        f"[red]BROKEN[/red] at position {verdict.broken_position} "
-        f"({verdict.count} entries verified before it)"
-    )
+    console.print(f"[red]BROKEN[/red]: {verdict.problem}")
     raise typer.Exit(1)
 
 

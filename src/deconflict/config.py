@@ -35,6 +35,10 @@ class Config:
     escalation_lead_s: float = 300.0
     escalation_interval_s: float = 1.0
     audit_interval_s: float = 0.5
+    # The audit log's signing key: a file holding the C2SP signer key string (made on first
+    # start if missing), or None to keep it in the database. The name is the log's origin line.
+    log_key_file: str | None = None
+    log_name: str | None = None
     event_poll_s: float = 0.25
     # Coarsen disclosed regions to H3 cells of this resolution (None: exact regions).
     h3_resolution: int | None = None
@@ -76,6 +80,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         h3_resolution=int(h3) if h3 else None,
         tracks=tactical_settings.from_env(env),
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
+        audit_interval_s=_env_float(env, "DECONFLICT_AUDIT_INTERVAL_S", base.audit_interval_s),
+        log_key_file=env.get("DECONFLICT_LOG_KEY_FILE") or None,
+        log_name=env.get("DECONFLICT_LOG_NAME") or None,
     )
 
 
@@ -91,10 +98,15 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_ESCALATION_LEAD_S": str(config.escalation_lead_s),
         "DECONFLICT_ESCALATION_INTERVAL_S": str(config.escalation_interval_s),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
+        "DECONFLICT_AUDIT_INTERVAL_S": str(config.audit_interval_s),
         **tactical_settings.to_env(config.tracks),
     }
     if config.admin_key:
         out["DECONFLICT_ADMIN_KEY"] = config.admin_key
     if config.h3_resolution is not None:
         out["DECONFLICT_H3_RESOLUTION"] = str(config.h3_resolution)
+    if config.log_key_file:
+        out["DECONFLICT_LOG_KEY_FILE"] = config.log_key_file
+    if config.log_name:
+        out["DECONFLICT_LOG_NAME"] = config.log_name
     return out

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
-from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
+from deconflict.api.routes import audit, conflicts, events, health, operations, parties, tracks
 from deconflict.config import Config, from_env
 from deconflict.service import Service
 from deconflict.service import audit as audit_log
@@ -28,6 +28,7 @@ log = logging.getLogger("deconflict")
 WEB = Path(__file__).parents[1] / "web"
 ROUTERS: list[APIRouter] = [
     parties.router,
+    audit.router,
     operations.router,
     conflicts.router,
     events.router,
@@ -66,6 +67,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         key = await asyncio.to_thread(ensure_admin_key, svc)
         if key:
             print(f"deconflict: generated admin key (shown once): {key}", flush=True)
+        log_key = await asyncio.to_thread(audit_log.key, svc)
+        print(f"deconflict: audit log verifier key: {log_key}", flush=True)
     hub.bind(asyncio.get_running_loop())
     svc.db.listeners.append(hub.wake)
     tasks = [asyncio.create_task(job) for job in _tasks(svc, hub)]

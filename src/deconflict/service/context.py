@@ -12,6 +12,7 @@ from deconflict.config import Config
 from deconflict.errors import DomainError, Forbidden
 from deconflict.geometry import Volume
 from deconflict.geometry.geodesy import Memo
+from deconflict.service.records import with_receipt
 from deconflict.store import Database, Tx
 
 T = TypeVar("T")
@@ -59,7 +60,8 @@ class Service:
         return self.clock()
 
     def write(self, fn: Callable[[Tx], T]) -> T:
-        return self.db.write(fn)
+        """Run a write; its answer carries the `audit_index` of its entry (a receipt)."""
+        return self.db.write(lambda tx: with_receipt(tx, fn(tx)))
 
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self.db.read(fn)

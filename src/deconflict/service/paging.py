@@ -10,6 +10,7 @@ from typing import Any
 
 from deconflict.errors import DomainError
 from deconflict.service.context import Principal, Service, Unprocessable
+from deconflict.service.records import with_receipt
 from deconflict.store import Tx, log
 
 MAX_LIMIT = 500
@@ -72,7 +73,7 @@ def idempotent(
                     )
                 body: dict[str, Any] = stored.body
                 return body
-        body = fn(tx)
+        body = with_receipt(tx, fn(tx))  # (stamped at commit, the stored copy too)
         if key:
             log.store_response(tx, owner, key, print_, 200, body, svc.now())
         return body

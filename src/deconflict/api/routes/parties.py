@@ -1,15 +1,15 @@
-"""Parties (the admin creates them) and the audit log."""
+"""Parties (the admin creates them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from deconflict.api.deps import Svc, Who
 from deconflict.api.routes.operations import ERRORS
-from deconflict.api.schemas import AuditEntry, Page, Party, PartyCreated, PartyIn
-from deconflict.service import audit, parties
+from deconflict.api.schemas import Party, PartyCreated, PartyIn
+from deconflict.service import parties
 
 router = APIRouter(prefix="/v1", tags=["parties"], responses=ERRORS)
 
@@ -24,10 +24,3 @@ def create_party(body: PartyIn, svc: Svc, who: Who) -> dict[str, Any]:
 def me(svc: Svc, who: Who) -> dict[str, Any]:
     return parties.me(svc, who)
 
-
-@router.get("/audit", response_model=Page[AuditEntry], tags=["audit"])
-def audit_log(
-    svc: Svc, who: Who, limit: int = Query(100, ge=1, le=500), cursor: str | None = None
-) -> dict[str, Any]:
-    """The caller's own audit entries (the admin: all), oldest first."""
-    return audit.entries(svc, who, limit, cursor)
