@@ -3,9 +3,10 @@
 An entry is the JSON object `{"action", "created_at", "data", "index", "nonce", "party_id",
 "subject"}` with keys sorted, no whitespace (`,` and `:` separators), non-ASCII characters as
 themselves, encoded in UTF-8 — exactly Python's `json.dumps(entry, sort_keys=True,
-separators=(",", ":"), ensure_ascii=False)`. `index` is the entry's leaf index (0-based), `created_at` epoch seconds
-(a JSON number as Python writes a float), `party_id` null for the service's own entries, `nonce`
-32 random hex digits (null for entries written before the log became a Merkle tree).
+separators=(",", ":"), ensure_ascii=False)`. `index` is the entry's leaf index (0-based),
+`created_at` epoch seconds (a JSON number as Python writes a float), `party_id` null for the
+service's own entries, `nonce` 32 random hex digits (null for entries written before the log
+became a Merkle tree).
 
 >>> entry_bytes(0, None, "party.created", "p1", {"name": "Ä"}, 1.5, "00")
 b'{"action":"party.created","created_at":1.5,"data":{"name":"\\xc3\\x84"},"index":0,"nonce":"00","party_id":null,"subject":"p1"}'
