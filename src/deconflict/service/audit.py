@@ -10,14 +10,14 @@ from typing import Any
 from deconflict.errors import NotFound
 from deconflict.service.context import Principal, Service, Unprocessable
 from deconflict.service.paging import check_limit, decode_cursor, page
-from deconflict.service.sequencer import leaf_of, log_signer, sequence
+from deconflict.service.sequencer import LogBroken, leaf_of, log_signer, sequence
 from deconflict.service.views import rfc3339
 from deconflict.store import Tx, log
 from deconflict.store import tlog as store
 from deconflict.tlog import merkle
 from deconflict.tlog.entry import entry_object
 
-__all__ = ["checkpoint", "consistency", "entries", "entry", "inclusion", "key", "sequence"]
+__all__ = ["LogBroken", "checkpoint", "consistency", "entries", "entry", "inclusion", "key", "sequence"]
 
 
 def entries(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
