@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict import auditor
 from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
@@ -206,6 +207,52 @@ def audit_verify(db: DbOption = DEFAULT_DB) -> None:
         return
     console.print(f"[red]BROKEN[/red]: {verdict.problem}")
     raise typer.Exit(1)
+
+
+@audit_app.command("follow")
+def audit_follow(
+    server: Annotated[str, typer.Option(help="the service's URL")],
+    key: Annotated[str, typer.Option(help="your party's API key")],
+    state: Annotated[Path, typer.Option(help="your state file (made if missing)")],
+    log_key: Annotated[
+        str | None, typer.Option(help="the log's verifier key; else pinned on first use")
+    ] = None,
+) -> None:
+    """Check the log's signed checkpoint against your state file: signature, consistency with
+    the last one saved, inclusion of every receipt; then save it. No database access."""
+    log = auditor.Log(server, key)
+    try:
+        report = auditor.follow(state, log, log_key)
+    except auditor.Failed as err:
+        console.print(f"[red]FAILED[/red]: {err}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        log.close()
+    since = "first checkpoint" if report.since is None else f"extends size {report.since}"
+    console.print(
+        f"[green]OK[/green]: tree of {report.size} entries ({since}); {report.proven} receipts "
+        f"proven included, {report.pending} pending, {report.new_receipts} new",
+        soft_wrap=True,
+    )
+
+
+@audit_app.command("compare")
+def audit_compare(
+    first: Path,
+    second: Path,
+    server: Annotated[str | None, typer.Option(help="to prove the smaller tree a prefix")] = None,
+    key: Annotated[str | None, typer.Option(help="an API key, with --server")] = None,
+) -> None:
+    """Compare two parties' state files: a split view (two histories shown) fails."""
+    log = auditor.Log(server, key or "") if server else None
+    try:
+        console.print(auditor.compare(first, second, log), soft_wrap=True)
+    except auditor.Failed as err:
+        console.print(f"[red]FAILED[/red]: {err}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        if log is not None:
+            log.close()
 
 
 @app.command()

@@ -17,7 +17,16 @@ from deconflict.store import tlog as store
 from deconflict.tlog import merkle
 from deconflict.tlog.entry import entry_object
 
-__all__ = ["LogBroken", "checkpoint", "consistency", "entries", "entry", "inclusion", "key", "sequence"]
+__all__ = [
+    "LogBroken",
+    "checkpoint",
+    "consistency",
+    "entries",
+    "entry",
+    "inclusion",
+    "key",
+    "sequence",
+]
 
 
 def entries(svc: Service, who: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
