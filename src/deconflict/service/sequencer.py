@@ -85,10 +85,8 @@ def leaf_of(row: sa.Row[object]) -> bytes:
 
 
 def _sequence_batch(tx: Tx, signer: Signer, now: float) -> int:
-    if tx.postgres:
-        got = tx.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
-        if not got.scalar():
-            return 0
+    if tx.postgres:  # (waits for another worker's run: then this one finds what is left)
+        tx.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
     last = store.latest_checkpoint(tx)
     size = 0 if last is None else int(last.size)
     rows: list[sa.Row[Any]] = []
