@@ -148,3 +148,9 @@ def test_out_of_range_is_refused() -> None:
         raise AssertionError((index, size))
     assert not merkle.verify_inclusion(3, 3, b"", [], b"")
     assert not merkle.verify_consistency(4, 3, b"", b"", [])
+
+
+@given(st.integers(0, 40), st.integers(0, 2**20), st.integers(0, 40), st.integers(0, 2**20))
+def test_flat_numbers_are_one_per_node(l1: int, i1: int, l2: int, i2: int) -> None:
+    assert (merkle.flat((l1, i1)) == merkle.flat((l2, i2))) == ((l1, i1) == (l2, i2))
+    assert merkle.flat((0, i1)) == 2 * i1

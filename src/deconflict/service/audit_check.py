@@ -28,15 +28,12 @@ class Verdict:
 
 
 def _stored_nodes(tx: Tx, new: dict[merkle.Node, bytes]) -> dict[merkle.Node, str]:
-    """The stored hashes (hex) of the inner nodes in `new`: one range query per level."""
-    out: dict[merkle.Node, str] = {}
-    for level in {lv for lv, _ in new if lv > 0}:
-        idx = [i for lv, i in new if lv == level]
-        q = sa.select(audit_nodes).where(
-            audit_nodes.c.level == level, audit_nodes.c.idx.between(min(idx), max(idx))
-        )
-        out.update({(r.level, r.idx): r.hash for r in tx.execute(q)})
-    return out
+    """The stored hashes (hex) of the inner nodes in `new`."""
+    wanted = {merkle.flat(n): n for n in new if n[0] > 0}
+    if not wanted:
+        return {}
+    q = sa.select(audit_nodes).where(audit_nodes.c.node.in_(sorted(wanted)))
+    return {wanted[r.node]: r.hash for r in tx.execute(q)}
 
 
 def _checkpoint_problem(row: Any, root: bytes, verifier: Verifier) -> str | None:

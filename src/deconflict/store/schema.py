@@ -138,13 +138,13 @@ audit_head = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
 )
 
-# Complete subtrees of the Merkle tree above the leaves: node (level, idx) hashes leaves
-# [idx * 2**level, (idx + 1) * 2**level) (hex). A proof reads O(log n) of them.
+# Complete subtrees of the Merkle tree above the leaves: the node hashing leaves
+# [idx * 2**level, (idx + 1) * 2**level) (hex), keyed by its in-order number in the tree
+# (`tlog.merkle.flat`). A proof reads O(log n) of them in one primary-key look-up.
 audit_nodes = sa.Table(
     "audit_nodes",
     metadata,
-    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
 

@@ -10,8 +10,14 @@ import sqlalchemy as sa
 
 from deconflict.store.db import Tx
 from deconflict.store.schema import audit, audit_checkpoints, audit_head, audit_nodes
-from deconflict.tlog.merkle import Node
+from deconflict.tlog.merkle import Node, flat
 
+_NODES = sa.select(audit_nodes).where(
+    audit_nodes.c.node.in_(sa.bindparam("nodes", expanding=True))
+)
+_LEAVES = sa.select(audit.c.position, audit.c.hash).where(
+    audit.c.position.in_(sa.bindparam("positions", expanding=True))
+)
 _SET_LEAF = (
     audit.update().where(audit.c.id == sa.bindparam("entry_id")).values(hash=sa.bindparam("h"))
 )
@@ -40,7 +46,7 @@ def set_leaf_hashes(tx: Tx, leaves: Sequence[tuple[int, str]]) -> None:
 
 def insert_nodes(tx: Tx, nodes: Mapping[Node, bytes]) -> None:
     """Store complete subtree hashes above the leaves (level ≥ 1)."""
-    rows = [{"level": lv, "idx": i, "hash": h.hex()} for (lv, i), h in nodes.items() if lv > 0]
+    rows = [{"node": flat(n), "hash": h.hex()} for n, h in nodes.items() if n[0] > 0]
     if rows:
         tx.execute(audit_nodes.insert(), rows)
 
@@ -51,14 +57,12 @@ def nodes(tx: Tx, wanted: set[Node]) -> dict[Node, bytes]:
     out: dict[Node, bytes] = {}
     leaves = sorted(i for lv, i in wanted if lv == 0)
     if leaves:
-        q = sa.select(audit.c.position, audit.c.hash).where(audit.c.position.in_(leaves))
-        found = tx.execute(q).all()
+        found = tx.execute(_LEAVES, {"positions": leaves}).all()
         out.update({(0, int(r.position)): bytes.fromhex(r.hash) for r in found if r.hash})
-    inner = sorted(n for n in wanted if n[0] > 0)
+    inner = {flat(n): n for n in wanted if n[0] > 0}
     if inner:
-        key = sa.tuple_(audit_nodes.c.level, audit_nodes.c.idx)
-        q = sa.select(audit_nodes).where(key.in_(inner))
-        out.update({(r.level, r.idx): bytes.fromhex(r.hash) for r in tx.execute(q)})
+        for r in tx.execute(_NODES, {"nodes": sorted(inner)}):
+            out[inner[r.node]] = bytes.fromhex(r.hash)
     return out
 
 

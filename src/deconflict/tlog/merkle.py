@@ -27,6 +27,12 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def flat(node: Node) -> int:
+    """A node's in-order number in the infinite tree (leaf i is 2i): one integer per node."""
+    level, idx = node
+    return (idx << (level + 1)) + (1 << level) - 1
+
+
 def split(n: int) -> int:
     """The largest power of two smaller than `n` (n ≥ 2)."""
     return 1 << ((n - 1).bit_length() - 1)

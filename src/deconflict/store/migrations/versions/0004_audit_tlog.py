@@ -25,10 +25,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_nodes",
-        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("node", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("level", "idx"),
+        sa.PrimaryKeyConstraint("node"),
     )
     op.create_table(
         "audit_checkpoints",
