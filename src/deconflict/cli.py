@@ -16,7 +16,7 @@ from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import parse_volumes
-from deconflict.service import Service
+from deconflict.service import Service, audit
 from deconflict.service.audit_check import verify
 from deconflict.service.checks import against_store
 from deconflict.service.parties import ADMIN, create_party, ensure_admin_key
@@ -169,6 +169,7 @@ def serve(
         raise typer.Exit(2)
     svc = _service(db)
     _print_admin_key(svc)
+    console.print(f"audit log verifier key (publish it): {audit.key(svc)}", soft_wrap=True)
     svc.db.dispose()
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(to_env(svc.config.with_(migrate=False)))
