@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from attrs import frozen
 
 from deconflict.service.context import Service
 from deconflict.store import Tx
@@ -84,9 +85,19 @@ def leaf_of(row: sa.Row[object]) -> bytes:
     )
 
 
-def _sequence_batch(tx: Tx, signer: Signer, now: float) -> int:
-    if tx.postgres:  # (waits for another worker's run: then this one finds what is left)
-        tx.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
+@frozen
+class _Growth:
+    """A batch worked out in a read transaction, to be written in a short write transaction."""
+
+    size: int  # the signed tree it grows
+    leaves: list[tuple[int, bytes]]  # (entry id, leaf hash), in index order
+    nodes: dict[merkle.Node, bytes]
+    note: str
+    root: bytes
+
+
+def _grow(tx: Tx, signer: Signer) -> _Growth | None:
+    """Hash the next entries and sign the grown tree, reading only (off the write lock)."""
     last = store.latest_checkpoint(tx)
     size = 0 if last is None else int(last.size)
     rows: list[sa.Row[Any]] = []
@@ -95,29 +106,44 @@ def _sequence_batch(tx: Tx, signer: Signer, now: float) -> int:
             break  # (cannot happen: indices are taken at commit, in commit order)
         rows.append(row)
     if not rows and last is not None:
-        return 0
+        return None
     known = store.nodes(tx, set(merkle.frontier(size)))
     if last is not None and merkle.root(size, known) != bytes.fromhex(last.root):
         raise LogBroken(f"the stored tree does not reproduce the checkpoint of size {size}")
     leaves = [leaf_of(r) for r in rows]
     new = merkle.extend(size, known, leaves)
-    store.set_leaf_hashes(tx, [(r.id, h.hex()) for r, h in zip(rows, leaves, strict=True)])
-    store.insert_nodes(tx, new)
     grown = size + len(rows)
     root = merkle.root(grown, {**known, **new})
-    store.insert_checkpoint(tx, grown, root, signer.sign(Checkpoint(signer.name, grown, root)), now)
-    return len(rows)
+    note = signer.sign(Checkpoint(signer.name, grown, root))
+    return _Growth(size, [(r.id, h) for r, h in zip(rows, leaves, strict=True)], new, note, root)
+
+
+def _store(tx: Tx, growth: _Growth, now: float) -> bool:
+    """Write a batch, unless another sequencer has grown the tree since it was read."""
+    if tx.postgres:  # one sequencer at a time across workers
+        tx.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
+    last = store.latest_checkpoint(tx)
+    if (0 if last is None else int(last.size)) != growth.size or (last and not growth.leaves):
+        return False
+    store.set_leaf_hashes(tx, [(i, h.hex()) for i, h in growth.leaves])
+    store.insert_nodes(tx, growth.nodes)
+    size = growth.size + len(growth.leaves)
+    store.insert_checkpoint(tx, size, growth.root, growth.note, now)
+    return True
 
 
 def sequence(svc: Service) -> int:
     """Hash every committed entry not yet in the tree and sign the grown tree; return how many
-    entries were added."""
+    entries were added. Hashing and signing happen in a read transaction; the write holds the
+    write lock only to store the result."""
     signer = log_signer(svc)
     total = 0
     while True:
+        growth = svc.read(partial(_grow, signer=signer))
+        if growth is None:
+            return total
         # Read committed is enough: the advisory lock makes the sequencer the only tree writer.
-        batch = partial(_sequence_batch, signer=signer, now=svc.now())
-        n = svc.db.write(batch, isolation="READ COMMITTED")
-        total += n
-        if n < BATCH:
+        stored = svc.db.write(partial(_store, growth=growth, now=svc.now()), "READ COMMITTED")
+        total += len(growth.leaves) if stored else 0
+        if stored and len(growth.leaves) < BATCH:
             return total
