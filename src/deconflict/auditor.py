@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,23 +132,37 @@ def _consistent(log: Log, saved: dict[str, Any], new: Checkpoint) -> None:
         )
 
 
-def _new_receipts(log: Log, state: dict[str, Any]) -> int:
-    """Save the caller's entries not saved yet, each with the leaf hash computed here."""
+def _receipt(log: Log, index: int, listed: dict[str, Any] | None) -> dict[str, Any]:
+    """An entry of the caller's, fetched by index, with the leaf hash computed here."""
+    try:
+        shown = log.get(f"/v1/audit/entries/{index}").json()
+    except Failed as err:
+        raise Failed(f"receipt {index}: the server does not show this entry ({err})") from None
+    entry = shown.get("entry", {})
+    leaf = entry_leaf(entry)
+    if entry.get("index") != index or _b64(shown["leaf_hash"]) != leaf:
+        raise Failed(f"entry {index}: the leaf hash served is not the hash of the entry served")
+    if listed is not None and (entry.get("action"), entry.get("subject")) != (
+        listed["action"],
+        listed["subject"],
+    ):
+        raise Failed(f"entry {index}: served differently by /v1/audit and /v1/audit/entries")
+    return {"index": index, "leaf_hash": shown["leaf_hash"], "entry": entry}
+
+
+def _new_receipts(log: Log, state: dict[str, Any], given: list[int]) -> int:
+    """Save the caller's entries not saved yet: those /v1/audit lists, and the `given` indices
+    (the `audit_index` of write answers and events the party's own systems logged)."""
     known = {int(r["index"]) for r in state["receipts"]}
+    todo: dict[int, dict[str, Any] | None] = {
+        int(item["position"]): item
+        for item in log.own_entries()
+        if item.get("position") is not None
+    }
+    todo.update({i: todo.get(i) for i in given})
     added = 0
-    for item in log.own_entries():
-        index = item.get("position")
-        if index is None or int(index) in known:
-            continue
-        shown = log.get(f"/v1/audit/entries/{int(index)}").json()
-        entry = shown.get("entry", {})
-        leaf = entry_leaf(entry)
-        if entry.get("index") != index or _b64(shown["leaf_hash"]) != leaf:
-            raise Failed(f"entry {index}: the leaf hash served is not the hash of the entry served")
-        if (entry.get("action"), entry.get("subject")) != (item["action"], item["subject"]):
-            raise Failed(f"entry {index}: served differently by /v1/audit and /v1/audit/entries")
-        state["receipts"].append({"index": index, "leaf_hash": shown["leaf_hash"], "entry": entry})
-        known.add(int(index))
+    for index in sorted(set(todo) - known):
+        state["receipts"].append(_receipt(log, index, todo[index]))
         added += 1
     return added
 
@@ -170,7 +185,7 @@ def _prove_receipts(log: Log, state: dict[str, Any], cp: Checkpoint) -> tuple[in
     return proven, pending
 
 
-def follow(path: Path, log: Log, log_key: str | None = None) -> Report:
+def follow(path: Path, log: Log, log_key: str | None = None, given: Sequence[int] = ()) -> Report:
     """Check the log's latest checkpoint against the state file and save it there. On failure
     nothing is saved but the evidence: the signed note that failed and why."""
     state = load(path)
@@ -181,7 +196,7 @@ def follow(path: Path, log: Log, log_key: str | None = None) -> Report:
         saved = state["checkpoints"][-1] if state["checkpoints"] else None
         if saved is not None:
             _consistent(log, saved, cp)
-        added = _new_receipts(log, state)
+        added = _new_receipts(log, state, list(given))
         proven, pending = _prove_receipts(log, state, cp)
     except Failed as err:
         evidence = load(path)

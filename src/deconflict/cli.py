@@ -218,12 +218,17 @@ def audit_follow(
     log_key: Annotated[
         str | None, typer.Option(help="the log's verifier key; else pinned on first use")
     ] = None,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(help="a file of audit_index values your systems logged, one a line"),
+    ] = None,
 ) -> None:
     """Check the log's signed checkpoint against your state file: signature, consistency with
     the last one saved, inclusion of every receipt; then save it. No database access."""
+    given = [int(w) for w in receipts.read_text().split()] if receipts else []
     log = auditor.Log(server, key)
     try:
-        report = auditor.follow(state, log, log_key)
+        report = auditor.follow(state, log, log_key, given)
     except auditor.Failed as err:
         console.print(f"[red]FAILED[/red]: {err}", soft_wrap=True)
         raise typer.Exit(1) from None

@@ -4,6 +4,7 @@ an entry deleted and the log re-signed, one altered, the tail truncated, two vie
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import time
@@ -76,19 +77,24 @@ def test_a_party_follows_the_log(db: str, tmp_path: Path) -> None:
     server = Server(db, **FAST)
     try:
         a, b = new_party(server, "North"), new_party(server, "South")
-        act(server, a, 2)
-        act(server, b, 1)  # conflicts with A's first: both told, both audited
+        mine = act(server, a, 2)
+        theirs = act(server, b, 1)  # conflicts with A's first: both told, both audited
         settled(server)
-        state = tmp_path / "north.json"
-        code, out = follow(server, a, state)
+        state, receipts = tmp_path / "north.json", tmp_path / "receipts.txt"
+        receipts.write_text("\n".join(map(str, mine)))  # as North's own systems logged them
+        code, out = follow(server, a, state, "--receipts", str(receipts))
         assert code == 0 and "OK" in out and "first checkpoint" in out, out
         act(server, a, 2, lat=40)
         settled(server)
         code, out = follow(server, a, state)
         assert code == 0 and "extends size" in out, out
-        saved = state.read_text()
-        assert '"log_key"' in saved and saved.count('"leaf_hash"') >= 5
-        # A wrong pinned key is refused at once.
+        saved = json.loads(state.read_text())
+        assert saved["log_key"] and len(saved["receipts"]) >= 5
+        assert set(mine) <= {r["index"] for r in saved["receipts"]}
+        # A receipt that is not North's, or a wrong pinned key, is refused at once.
+        receipts.write_text(str(theirs[0]))
+        code, out = follow(server, a, state, "--receipts", str(receipts))
+        assert code == 1 and f"receipt {theirs[0]}: the server does not show" in out, out
         code, out = follow(server, a, state, "--log-key", "x+00000000+AA==")
         assert code == 1 and "pinned" in out
     finally:
@@ -238,6 +244,4 @@ def test_two_forked_views_are_caught(history: dict[str, Any], tmp_path: Path) ->
 
 
 def history_key(state: Path) -> str:
-    import json
-
     return str(json.loads(state.read_text())["log_key"])

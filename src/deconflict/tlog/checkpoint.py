@@ -90,10 +90,13 @@ class Signer:
 
     def sign(self, checkpoint: Checkpoint) -> str:
         """The checkpoint as a signed note."""
-        body = checkpoint.body()
-        sig = Ed25519PrivateKey.from_private_bytes(self.seed).sign(body)
+        return self.sign_text(checkpoint.body().decode())
+
+    def sign_text(self, text: str) -> str:
+        """A signed note of `text` (which ends with a newline)."""
+        sig = Ed25519PrivateKey.from_private_bytes(self.seed).sign(text.encode())
         kh = key_hash(self.name, self.verifier().public)
-        return f"{body.decode()}\n{DASH} {self.name} {_b64(kh + sig)}\n"
+        return f"{text}\n{DASH} {self.name} {_b64(kh + sig)}\n"
 
 
 def parse_verifier(text: str) -> Verifier:
@@ -129,6 +132,12 @@ def parse_signer(text: str) -> Signer:
 
 def open_note(note: str, verifier: Verifier) -> Checkpoint:
     """The checkpoint a note carries, once a signature by `verifier` on it checks out."""
+    return _checkpoint(verified_text(note, verifier), verifier.name)
+
+
+def verified_text(note: str, verifier: Verifier) -> str:
+    """The text of a signed note, once a signature by `verifier` on it checks out (signatures
+    by other keys, such as witnesses' cosignatures, are skipped)."""
     cut = note.find("\n\n")
     if cut < 0 or not note.endswith("\n"):
         raise BadNote("a signed note is a text, a blank line and signature lines")
@@ -144,7 +153,7 @@ def open_note(note: str, verifier: Verifier) -> Checkpoint:
             signed = signed or verifier.verify(body.encode(), raw[4:])
     if not signed:
         raise BadNote(f"no valid signature by {verifier.name} on the checkpoint")
-    return _checkpoint(body, verifier.name)
+    return body
 
 
 def _checkpoint(body: str, name: str) -> Checkpoint:
