@@ -15,6 +15,7 @@ from attrs import frozen
 from deconflict.service.context import Service
 from deconflict.store import Tx
 from deconflict.store import tlog as store
+from deconflict.store.log import INDEX_LOCK
 from deconflict.store.parties import get_meta, set_meta
 from deconflict.tlog import merkle
 from deconflict.tlog.checkpoint import Checkpoint, Signer, parse_signer
@@ -96,15 +97,19 @@ class _Growth:
     root: bytes
 
 
-def _grow(tx: Tx, signer: Signer) -> _Growth | None:
-    """Hash the next entries and sign the grown tree, reading only (off the write lock)."""
+def _grow(tx: Tx, signer: Signer) -> _Growth | int | None:
+    """Hash the next entries and sign the grown tree, reading only (off the write lock); or
+    the index of a gap to fill first; or None: nothing to add."""
     last = store.latest_checkpoint(tx)
     size = 0 if last is None else int(last.size)
     rows: list[sa.Row[Any]] = []
-    for row in store.entries_from(tx, size, BATCH):
+    found = store.entries_from(tx, size, BATCH)
+    for row in found:
         if row.position != size + len(rows):
-            break  # (cannot happen: indices are taken at commit, in commit order)
+            break  # a gap (PostgreSQL: a commit that failed after taking its index)
         rows.append(row)
+    if not rows and found:
+        return size
     if not rows and last is not None:
         return None
     known = store.nodes(tx, set(merkle.frontier(size)))
@@ -132,18 +137,31 @@ def _store(tx: Tx, growth: _Growth, now: float) -> bool:
     return True
 
 
+def _fill_gap(tx: Tx, index: int, now: float) -> None:
+    """Fill a leaf index no entry took, once no commit that could take it is under way."""
+    if tx.postgres:
+        tx.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
+        tx.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INDEX_LOCK})
+    if store.entry_at(tx, index) is None and store.entries_from(tx, index, 1):
+        store.insert_gap(tx, index, secrets.token_hex(16), now)
+
+
 def sequence(svc: Service) -> int:
     """Hash every committed entry not yet in the tree and sign the grown tree; return how many
     entries were added. Hashing and signing happen in a read transaction; the write holds the
     write lock only to store the result."""
     signer = log_signer(svc)
-    total = 0
+    total, filled = 0, -1
     while True:
         growth = svc.read(partial(_grow, signer=signer))
         if growth is None:
             return total
         # Read committed is enough: the advisory lock makes the sequencer the only tree writer.
+        if isinstance(growth, int):
+            if growth == filled:
+                raise LogBroken(f"leaf index {growth} is missing and could not be filled")
+            svc.db.write(partial(_fill_gap, index=growth, now=svc.now()), "READ COMMITTED")
+            filled = growth
+            continue
         stored = svc.db.write(partial(_store, growth=growth, now=svc.now()), "READ COMMITTED")
         total += len(growth.leaves) if stored else 0
-        if stored and len(growth.leaves) < BATCH:
-            return total

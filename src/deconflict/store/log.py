@@ -21,6 +21,9 @@ _DISCLOSURE = "_disclosure"  # an event row's audit entry, until the event has i
 # An audit row's receipts: the dicts (a write's answer, an event's data) to stamp with the
 # entry's leaf index (`audit_index`) once the transaction has it, at its end.
 _RECEIPTS = "_receipts"
+INDEX_LOCK = 0x61756478  # "audx": held from taking indices to the commit (PostgreSQL)
+_INDEX_LOCK = sa.text(f"SELECT pg_advisory_xact_lock({INDEX_LOCK})")
+_TAKE_FROM_SEQUENCE = sa.text("SELECT setval('audit_index', nextval('audit_index') + :n - 1)")
 _TAKE_INDICES = (
     audit_head.update()
     .where(audit_head.c.id == 1)
@@ -105,12 +108,24 @@ def stamp_at_commit(entry: dict[str, Any], receipt: dict[str, Any]) -> None:
         receipts.append(receipt)
 
 
+def take_indices(conn: Connection, n: int) -> int:
+    """Take the next `n` leaf indices; answers the first. Called at the very end of a write
+    transaction, and held until its commit, so indices follow the order of commits.
+
+    SQLite (one writer): a counter row, rolled back with the transaction. PostgreSQL: writers
+    may run side by side, and a counter row would make every two of them abort each other
+    (SERIALIZABLE); so an advisory lock held to the commit orders them, and a sequence hands
+    out the numbers. A transaction that fails after this (at its COMMIT) leaves a gap, which
+    the sequencer fills with a `gap` entry once the lock shows no commit is under way."""
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(_TAKE_INDICES, {"n": n}).scalar_one()) - n
+    conn.execute(_INDEX_LOCK)
+    return int(conn.execute(_TAKE_FROM_SEQUENCE, {"n": n}).scalar_one()) - n + 1
+
+
 def _index_entries(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Give a batch's entries the next leaf indices, in order, with one UPDATE at the very end
-    of the transaction: the counter row is held only from then to the commit, so indices are
-    the order of commits and a rolled-back write leaves no gap."""
-    last = int(conn.execute(_TAKE_INDICES, {"n": len(rows)}).scalar_one())
-    for index, row in enumerate(rows, start=last - len(rows)):
+    """Give a batch's entries the next leaf indices, in order (see `take_indices`)."""
+    for index, row in enumerate(rows, start=take_indices(conn, len(rows))):
         row["position"] = index
         for receipt in row.pop(_RECEIPTS, ()):
             receipt["audit_index"] = index

@@ -130,7 +130,10 @@ audit = sa.Table(
     sa.Index("ix_audit_party", "party_id", "id"),
 )
 
-# One row (id 1): how many leaf indices have been handed out (the next entry's index).
+# How many leaf indices have been handed out (the next entry's index): on SQLite the one row
+# (id 1) of `audit_head`, on PostgreSQL the sequence `audit_index` (a row would make concurrent
+# serializable writers abort each other; a sequence does not, see `store.log`).
+audit_index = sa.Sequence("audit_index", start=0, minvalue=0, metadata=metadata)
 audit_head = sa.Table(
     "audit_head",
     metadata,

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from deconflict.store.db import Tx
-from deconflict.store.schema import audit, audit_checkpoints, audit_head, audit_nodes
+from deconflict.store.schema import audit, audit_checkpoints, audit_nodes
 from deconflict.tlog.merkle import Node, flat
 
 _NODES = sa.select(audit_nodes).where(
@@ -24,8 +24,15 @@ _SET_LEAF = (
 
 
 def head_size(tx: Tx) -> int:
-    """How many leaf indices have been handed out (committed entries)."""
-    return int(tx.execute(sa.select(audit_head.c.size).where(audit_head.c.id == 1)).scalar_one())
+    """One past the highest leaf index committed (the entries, gaps not yet filled included)."""
+    top = tx.execute(sa.select(sa.func.max(audit.c.position))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def insert_gap(tx: Tx, index: int, nonce: str, now: float) -> None:
+    """Fill a leaf index a failed commit left unused with an entry that says so."""
+    values = {"action": "gap", "subject": "", "data": {}, "created_at": now, "nonce": nonce}
+    tx.execute(audit.insert().values(party_id=None, position=index, **values))
 
 
 def entries_from(tx: Tx, start: int, limit: int) -> Sequence[sa.Row[Any]]:

@@ -47,9 +47,11 @@ def upgrade() -> None:
     rows = [{"i": r.id, "p": size + n} for n, r in enumerate(pending)]
     if rows:
         conn.execute(sa.text("UPDATE audit SET position = :p WHERE id = :i"), rows)
-    conn.execute(
-        sa.text("INSERT INTO audit_head (id, size) VALUES (1, :n)"), {"n": size + len(rows)}
-    )
+    head = {"n": size + len(rows)}
+    conn.execute(sa.text("INSERT INTO audit_head (id, size) VALUES (1, :n)"), head)
+    if conn.dialect.name == "postgresql":
+        op.execute(sa.schema.CreateSequence(sa.Sequence("audit_index", start=0, minvalue=0)))
+        conn.execute(sa.text("SELECT setval('audit_index', :n, false)"), head)
     with op.batch_alter_table("audit") as batch:
         batch.drop_column("prev_hash")
         batch.add_column(sa.Column("nonce", sa.String(length=32), nullable=True))
@@ -64,3 +66,5 @@ def downgrade() -> None:
     op.drop_table("audit_checkpoints")
     op.drop_table("audit_nodes")
     op.drop_table("audit_head")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.schema.DropSequence(sa.Sequence("audit_index")))
