@@ -22,8 +22,11 @@ _DISCLOSURE = "_disclosure"  # an event row's audit entry, until the event has i
 # entry's leaf index (`audit_index`) once the transaction has it, at its end.
 _RECEIPTS = "_receipts"
 INDEX_LOCK = 0x61756478  # "audx": held from taking indices to the commit (PostgreSQL)
-_INDEX_LOCK = sa.text(f"SELECT pg_advisory_xact_lock({INDEX_LOCK})")
-_TAKE_FROM_SEQUENCE = sa.text("SELECT setval('audit_index', nextval('audit_index') + :n - 1)")
+# One round trip: the lock (in FROM, so taken before the select list runs), then the numbers.
+_TAKE_FROM_SEQUENCE = sa.text(
+    "SELECT setval('audit_index', nextval('audit_index') + :n - 1)"
+    f" FROM (SELECT pg_advisory_xact_lock({INDEX_LOCK})) AS turn"
+)
 _TAKE_INDICES = (
     audit_head.update()
     .where(audit_head.c.id == 1)
@@ -119,7 +122,6 @@ def take_indices(conn: Connection, n: int) -> int:
     the sequencer fills with a `gap` entry once the lock shows no commit is under way."""
     if conn.dialect.name != "postgresql":
         return int(conn.execute(_TAKE_INDICES, {"n": n}).scalar_one()) - n
-    conn.execute(_INDEX_LOCK)
     return int(conn.execute(_TAKE_FROM_SEQUENCE, {"n": n}).scalar_one()) - n + 1
 
 
