@@ -58,7 +58,10 @@ def west(id_: str, t: float, **kw: Any) -> TrackState:
 
 
 def seen(svc: Service, who: Principal, type_: str = "") -> list[dict[str, Any]]:
-    return [e["data"] for e in events.after(svc, who, 0) if e["type"].startswith(type_)]
+    """What the party was told, without each event's receipt (`audit_index`)."""
+    told = [e["data"] for e in events.after(svc, who, 0) if e["type"].startswith(type_)]
+    assert all(isinstance(d["audit_index"], int) for d in told)
+    return [{k: v for k, v in d.items() if k != "audit_index"} for d in told]
 
 
 def test_both_parties_are_alerted_and_each_sees_only_the_aircraft_involved(
