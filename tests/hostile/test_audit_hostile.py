@@ -6,17 +6,36 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pg import postgres
 from samples import circle
 
+from deconflict.api import create_app
+from deconflict.config import Config
 from deconflict.service import audit
 from deconflict.tlog import merkle
 from deconflict.tlog.entry import entry_leaf
 
 ADMIN = {"Authorization": "Bearer adm"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def hostile_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    """The app in process, admin key `adm`, no background jobs (tests run the sequencer)."""
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'hostile.db'}"])
+    else:
+        urls = postgres()
+    app = create_app(Config(db_url=next(urls), admin_key="adm", background=False))
+    with TestClient(app) as c:
+        yield c
+    for _ in urls:  # (drops the PostgreSQL schema)
+        pass
 
 
 def party(client: TestClient, name: str) -> dict[str, str]:
