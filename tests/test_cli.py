@@ -1,6 +1,7 @@
 """The CLI is a thin layer: exit codes and output through Typer's runner."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -36,7 +37,13 @@ def test_party_add_and_audit_verify(tmp_path: Path) -> None:
     again = runner.invoke(app, ["party", "add", "North", "--db", db], env={"COLUMNS": "200"})
     assert again.exit_code == 1 and "name" in again.output
     ok = runner.invoke(app, ["audit", "verify", "--db", db], env={"COLUMNS": "200"})
-    assert ok.exit_code == 0 and "OK" in ok.output
+    assert ok.exit_code == 0 and "OK" in ok.output and "1 pending entries added" in ok.output
+    again = runner.invoke(app, ["audit", "verify", "--db", db], env={"COLUMNS": "200"})
+    assert again.exit_code == 0 and "1 entries, 1 signed checkpoints" in again.output
+    with sqlite3.connect(tmp_path / "cli.db") as con:  # a rewritten entry
+        con.execute("UPDATE audit SET data = '{\"name\": \"South\"}' WHERE position = 0")
+    bad = runner.invoke(app, ["audit", "verify", "--db", db], env={"COLUMNS": "200"})
+    assert bad.exit_code == 1 and "entry 0: its stored leaf hash" in bad.output, bad.output
 
 
 def test_demo_loads_the_scenario_and_exits(tmp_path: Path) -> None:

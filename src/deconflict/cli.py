@@ -11,12 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict import auditor
 from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Conflict, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.formats.operation import KEYS, parse_operation, text
-from deconflict.service import Service
-from deconflict.service.audit import verify
+from deconflict.service import Service, audit
+from deconflict.service.audit_check import verify
 from deconflict.service.checks import against_store
 from deconflict.service.parties import (
     ADMIN,
@@ -166,6 +167,7 @@ def serve(
         raise typer.Exit(2)
     svc = _service(db)
     _print_admin_key(svc)
+    console.print(f"audit log verifier key (publish it): {audit.key(svc)}", soft_wrap=True)
     svc.db.dispose()
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(to_env(svc.config.with_(migrate=False)))
@@ -208,16 +210,68 @@ def party_rotate_key(name: str, db: DbOption = DEFAULT_DB) -> None:
 
 @audit_app.command("verify")
 def audit_verify(db: DbOption = DEFAULT_DB) -> None:
-    """Chain pending entries, then check every link of the audit log's hash chain."""
+    """Recompute the Merkle tree from the entries and check every stored leaf hash, subtree and
+    signed checkpoint; only then add pending entries and sign the grown tree."""
     verdict = verify(_service(db))
     if verdict.ok:
-        console.print(f"[green]OK[/green]: {verdict.count} entries, chain intact")
+        console.print(
+            f"[green]OK[/green]: {verdict.count} entries, {verdict.checkpoints} signed "
+            f"checkpoints reproduced; {verdict.signed} pending entries added and signed"
+        )
         return
-    console.print(
-        f"[red]BROKEN[/red] at position {verdict.broken_position} "
-        f"({verdict.count} entries verified before it)"
-    )
+    console.print(f"[red]BROKEN[/red]: {verdict.problem}")
     raise typer.Exit(1)
+
+
+@audit_app.command("follow")
+def audit_follow(
+    server: Annotated[str, typer.Option(help="the service's URL")],
+    key: Annotated[str, typer.Option(help="your party's API key")],
+    state: Annotated[Path, typer.Option(help="your state file (made if missing)")],
+    log_key: Annotated[
+        str | None, typer.Option(help="the log's verifier key; else pinned on first use")
+    ] = None,
+    receipts: Annotated[
+        Path | None,
+        typer.Option(help="a file of audit_index values your systems logged, one a line"),
+    ] = None,
+) -> None:
+    """Check the log's signed checkpoint against your state file: signature, consistency with
+    the last one saved, inclusion of every receipt; then save it. No database access."""
+    given = [int(w) for w in receipts.read_text().split()] if receipts else []
+    log = auditor.Log(server, key)
+    try:
+        report = auditor.follow(state, log, log_key, given)
+    except auditor.Failed as err:
+        console.print(f"[red]FAILED[/red]: {err}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        log.close()
+    since = "first checkpoint" if report.since is None else f"extends size {report.since}"
+    console.print(
+        f"[green]OK[/green]: tree of {report.size} entries ({since}); {report.proven} receipts "
+        f"proven included, {report.pending} pending, {report.new_receipts} new",
+        soft_wrap=True,
+    )
+
+
+@audit_app.command("compare")
+def audit_compare(
+    first: Path,
+    second: Path,
+    server: Annotated[str | None, typer.Option(help="to prove the smaller tree a prefix")] = None,
+    key: Annotated[str | None, typer.Option(help="an API key, with --server")] = None,
+) -> None:
+    """Compare two parties' state files: a split view (two histories shown) fails."""
+    log = auditor.Log(server, key or "") if server else None
+    try:
+        console.print(auditor.compare(first, second, log), soft_wrap=True)
+    except auditor.Failed as err:
+        console.print(f"[red]FAILED[/red]: {err}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        if log is not None:
+            log.close()
 
 
 @app.command()

@@ -42,6 +42,10 @@ class Config:
     event_poll_s: float = 5.0
     # Request bodies over this many bytes are refused (413) before they are parsed.
     max_body_bytes: int = 1 << 20
+    # The audit log's signing key: a file holding the C2SP signer key string (made on first
+    # start if missing), or None to keep it in the database. The name is the log's origin line.
+    log_key_file: str | None = None
+    log_name: str | None = None
     # Coarsen disclosed regions to H3 cells of this resolution (None: exact regions).
     h3_resolution: int | None = None
     # Live tracks: separation minima, look-ahead, ageing, re-alerting, batch size.
@@ -103,6 +107,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Config:
         retention=retention_from_env(env),
         cursor_secret=env.get("DECONFLICT_CURSOR_SECRET") or None,
         migrate=env.get("DECONFLICT_MIGRATE", "1") != "0",
+        audit_interval_s=_env_float(env, "DECONFLICT_AUDIT_INTERVAL_S", base.audit_interval_s),
+        log_key_file=env.get("DECONFLICT_LOG_KEY_FILE") or None,
+        log_name=env.get("DECONFLICT_LOG_NAME") or None,
     )
 
 
@@ -123,6 +130,7 @@ def to_env(config: Config) -> dict[str, str]:
         "DECONFLICT_EVENT_POLL_S": str(config.event_poll_s),
         "DECONFLICT_MAX_BODY_BYTES": str(config.max_body_bytes),
         "DECONFLICT_MIGRATE": "1" if config.migrate else "0",
+        "DECONFLICT_AUDIT_INTERVAL_S": str(config.audit_interval_s),
         **tactical_settings.to_env(config.tracks),
         **limits_to_env(config.limits, config.retention),
     }
@@ -132,4 +140,8 @@ def to_env(config: Config) -> dict[str, str]:
         out["DECONFLICT_CURSOR_SECRET"] = config.cursor_secret
     if config.h3_resolution is not None:
         out["DECONFLICT_H3_RESOLUTION"] = str(config.h3_resolution)
+    if config.log_key_file:
+        out["DECONFLICT_LOG_KEY_FILE"] = config.log_key_file
+    if config.log_name:
+        out["DECONFLICT_LOG_NAME"] = config.log_name
     return out

@@ -1,8 +1,8 @@
 """A crash loses nothing that was acknowledged: client threads of two parties write through a
 real `deconflict serve` (SQLite file; PostgreSQL with two workers) until K writes were answered,
 then the server's process group gets SIGKILL. A new server on the same database must hold every
-acknowledged write, nothing half-written, every event, the whole audit chain, and the stored
-answers of idempotent requests."""
+acknowledged write, nothing half-written, every event, the whole audit log (each acknowledged
+write's receipt naming its entry), and the stored answers of idempotent requests."""
 
 from __future__ import annotations
 
@@ -39,13 +39,13 @@ from pg import postgres
 
 from deconflict.engine import Kind, Operation, Rules, State, conflicts_between
 from deconflict.geometry import parse_volumes, volume_to_json
-from deconflict.service.audit import SEQUENCER_LOCK
+from deconflict.service.sequencer import SEQUENCER_LOCK
 from deconflict.store.schema import audit, parties
 
 pytestmark = pytest.mark.slow
 THREADS = 6  # even: party A, odd: party B; threads 0 and 1 send Idempotency-Key
 K = 60  # acknowledged writes before the kill
-MORE = 3  # then this many more, written while no sequencer can chain the audit log (PG)
+MORE = 3  # then this many more, written while no sequencer can add to the audit tree (PG)
 
 
 @dataclass
@@ -59,7 +59,7 @@ class Crash:
     live: list[Event]  # what party A's event stream delivered before the kill
     audit_rows: int  # audit entries in the database after the kill ...
     audit_last: int  # ... the last one's id ...
-    unchained: int  # ... and how many of them the sequencer had not chained yet
+    unchained: int  # ... and how many of them were not in the tree yet
     clients: dict[str, httpx.Client] = field(default_factory=dict)
 
     def as_(self, party: str) -> httpx.Client:
@@ -86,7 +86,7 @@ class Crash:
 @contextlib.contextmanager
 def sequencer_held(db: str) -> Iterator[None]:
     """PostgreSQL: hold the audit sequencer's advisory lock, so entries written meanwhile are
-    certainly unchained when the server dies. (SQLite's sequencer cannot be held apart from
+    certainly not in the tree when the server dies. (SQLite's sequencer cannot be held apart from
     writers; there the kill only usually lands between two sequencer runs.)"""
     if not db.startswith("postgresql"):
         yield
@@ -152,7 +152,7 @@ def run_crash(db: str, folder: Path, workers: int, app: str = "") -> Iterator[Cr
     with engine.connect() as conn:
         rows, last = conn.execute(sa.select(sa.func.count(), sa.func.max(audit.c.id))).one()
         unchained = conn.execute(
-            sa.select(sa.func.count()).select_from(audit).where(audit.c.position.is_(None))
+            sa.select(sa.func.count()).select_from(audit).where(audit.c.hash.is_(None))
         ).scalar_one()
     engine.dispose()
     second = KillableServer(db, folder / "server.log", workers)
@@ -215,7 +215,8 @@ def test_every_acknowledged_write_is_there_after_the_restart(crash: Crash) -> No
         for p in "AB"
     }
     for call in crash.acked("message"):
-        assert call.answer in threads[call.target, "A"] and call.answer in threads[call.target, "B"]
+        said = {k: v for k, v in call.answer.items() if k != "audit_index"}  # (the receipt)
+        assert said in threads[call.target, "A"] and said in threads[call.target, "B"]
     for call in crash.acked("ack"):
         assert views[call.party][call.target]["my_status"] == "acknowledged"
 
@@ -311,15 +312,15 @@ def audit_entry(call: Call) -> tuple[str, str]:
     return {"message": "conflict.message", "ack": "conflict.acknowledged"}[call.action], call.target
 
 
-def test_the_audit_chain_covers_what_the_crash_left_unchained(crash: Crash) -> None:
+def test_the_audit_tree_covers_what_the_crash_left_unhashed(crash: Crash) -> None:
     if crash.db.startswith("postgresql"):
         assert crash.unchained > 0  # entries were written while the sequencer was held off
     left = sa.select(sa.func.count()).select_from(audit)
-    left = left.where(audit.c.position.is_(None), audit.c.id <= crash.audit_last)
+    left = left.where(audit.c.hash.is_(None), audit.c.id <= crash.audit_last)
     deadline = time.monotonic() + 15
     while crash.query(left)[0][0] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert crash.query(left)[0][0] == 0  # the new server's sequencer chained the leftovers
+    assert crash.query(left)[0][0] == 0  # the new server's sequencer hashed the leftovers
     cmd = [sys.executable, "-m", "deconflict.cli", "audit", "verify", "--db", crash.db]
     env = {**os.environ, "COLUMNS": "200"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -328,13 +329,21 @@ def test_the_audit_chain_covers_what_the_crash_left_unchained(crash: Crash) -> N
     assert found, done.stdout
     acked = sum(c.acked for c in crash.calls)
     assert int(found[1]) >= crash.audit_rows >= acked
-    chained = {
-        (r.action, r.subject, r.position is not None)
-        for r in crash.query(sa.select(audit.c.action, audit.c.subject, audit.c.position))
+    entries = {
+        r.position: (r.action, r.subject, r.hash is not None)
+        for r in crash.query(
+            sa.select(audit.c.action, audit.c.subject, audit.c.position, audit.c.hash)
+        )
     }
     for call in crash.calls:
-        if call.acked:
-            assert (*audit_entry(call), True) in chained
+        if not call.acked:
+            continue
+        assert (*audit_entry(call), True) in entries.values()
+        receipt = call.answer.get("audit_index")
+        if call.action != "ack":  # (a second acknowledgement changes and audits nothing)
+            assert receipt is not None
+        if receipt is not None:  # the receipt names the write's own entry, in the tree
+            assert entries[receipt] == (*audit_entry(call), True)
 
 
 def retry(crash: Crash, call: Call) -> httpx.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -157,11 +158,12 @@ def test_audit_verify_detects_an_edited_row(server: Server) -> None:
     north = party(server, "North")
     north.post("/v1/operations", json=op())
     cmd = [sys.executable, "-m", "deconflict.cli", "audit", "verify", "--db", server.db]
-    ok = subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "200"})
+    env = {**os.environ, "COLUMNS": "200"}
+    ok = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and "OK" in ok.stdout, ok.stdout + ok.stderr
     engine = sa.create_engine(server.db)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit SET data = '{\"forged\": 1}' WHERE position = 3"))
+        conn.execute(sa.text("UPDATE audit SET data = '{\"forged\": 1}' WHERE position = 2"))
     engine.dispose()
-    bad = subprocess.run(cmd, capture_output=True, text=True, env={"COLUMNS": "200"})
-    assert bad.returncode == 1 and "position 3" in bad.stdout, bad.stdout + bad.stderr
+    bad = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and "entry 2: its stored leaf hash" in bad.stdout, bad.stdout

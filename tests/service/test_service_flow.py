@@ -12,7 +12,7 @@ from samples import FAR, circle
 from deconflict.engine import Kind, State
 from deconflict.errors import Conflicting, InvalidVolume, NotFound, StaleVersion
 from deconflict.geometry import parse_volumes
-from deconflict.service import Principal, Service, audit, checks, conflicts, events
+from deconflict.service import Principal, Service, audit, audit_check, checks, conflicts, events
 from deconflict.service import operations as ops
 from deconflict.service.gate import ActivationBlocked
 from deconflict.service.parties import ADMIN, authenticate, create_party
@@ -174,13 +174,15 @@ def test_paging_walks_every_operation(svc: Service) -> None:
     assert sorted(seen) == sorted(made)
 
 
-def test_audit_chain_verifies_and_detects_an_edit(svc: Service) -> None:
+def test_audit_tree_verifies_and_detects_an_edit(svc: Service) -> None:
     a = party(svc, "North")
     ops.create(svc, a, draft())
     assert audit.sequence(svc) >= 2
-    ok = audit.verify(svc)
-    assert ok.ok and ok.count >= 2
+    ok = audit_check.verify(svc)
+    assert ok.ok and ok.count >= 2 and ok.checkpoints >= 1
     with svc.db.writer.begin() as conn:
-        conn.execute(sa.text("UPDATE audit SET subject = 'forged' WHERE position = 2"))
-    bad = audit.verify(svc)
-    assert not bad.ok and bad.broken_position == 2
+        conn.execute(sa.text("UPDATE audit SET subject = 'forged' WHERE position = 1"))
+    bad = audit_check.verify(svc)
+    assert (
+        not bad.ok and bad.problem == "entry 1: its stored leaf hash is not the hash of its content"
+    )

@@ -58,9 +58,12 @@ def west(id_: str, t: float, **kw: Any) -> TrackState:
 
 
 def seen(svc: Service, who: Principal, type_: str = "") -> list[dict[str, Any]]:
-    """The live-track events the party was told (its sortie's strategic conflicts left out)."""
+    """The live-track events the party was told (its sortie's strategic conflicts left out),
+    without each event's receipt (`audit_index`)."""
     told = [e for e in events.after(svc, who, 0) if not e["type"].startswith(STRATEGIC)]
-    return [e["data"] for e in told if e["type"].startswith(type_)]
+    data = [e["data"] for e in told if e["type"].startswith(type_)]
+    assert all(isinstance(d["audit_index"], int) for d in data)  # each a receipt
+    return [{k: v for k, v in d.items() if k != "audit_index"} for d in data]
 
 
 STRATEGIC = ("conflict.", "operation.")

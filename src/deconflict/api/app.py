@@ -18,7 +18,16 @@ from fastapi.staticfiles import StaticFiles
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
 from deconflict.api.limits import BodyLimit
-from deconflict.api.routes import conflicts, events, files, health, operations, parties, tracks
+from deconflict.api.routes import (
+    audit,
+    conflicts,
+    events,
+    files,
+    health,
+    operations,
+    parties,
+    tracks,
+)
 from deconflict.api.throttle import Throttle
 from deconflict.api.url_keys import RefuseKeysInUrls
 from deconflict.config import Config, from_env
@@ -32,6 +41,7 @@ log = logging.getLogger("deconflict")
 WEB = Path(__file__).parents[1] / "web"
 ROUTERS: list[APIRouter] = [
     parties.router,
+    audit.router,
     operations.router,
     conflicts.router,
     events.router,
@@ -79,6 +89,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         key = await asyncio.to_thread(ensure_admin_key, svc)
         if key:
             print(f"deconflict: generated admin key (shown once): {key}", flush=True)
+        log_key = await asyncio.to_thread(audit_log.key, svc)
+        print(f"deconflict: audit log verifier key: {log_key}", flush=True)
     hub.bind(asyncio.get_running_loop())
     svc.db.listeners.append(hub.wake)
     tasks = [asyncio.create_task(job) for job in _tasks(svc, hub)]

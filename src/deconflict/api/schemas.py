@@ -133,6 +133,14 @@ class MessageIn(BaseModel):
     body: str = Field(min_length=1, max_length=4000)
 
 
+class Receipt(BaseModel):
+    audit_index: int | None = Field(
+        None,
+        description="leaf index of the audit entry this write made (a receipt: prove its "
+        "inclusion with GET /v1/audit/proof/inclusion); null if the write changed nothing",
+    )
+
+
 class Party(BaseModel):
     id: str | None
     name: str
@@ -140,7 +148,7 @@ class Party(BaseModel):
     created_at: str | None
 
 
-class PartyCreated(BaseModel):
+class PartyCreated(Receipt):
     id: str
     name: str
     api_key: str = Field(description="shown once; stored only as a digest")
@@ -177,7 +185,7 @@ class ConflictOut(BaseModel):
     escalated: bool
 
 
-class OperationResult(BaseModel):
+class OperationResult(Receipt):
     operation: OperationOut
     conflicts: list[ConflictOut]
 
@@ -189,7 +197,7 @@ class CheckHit(BaseModel):
     region_geojson: dict[str, Any]
 
 
-class CheckResult(BaseModel):
+class CheckResult(Receipt):
     conflicts: list[CheckHit]
 
 
@@ -199,6 +207,14 @@ class Message(BaseModel):
     from_party: str
     body: str
     created_at: str
+
+
+class Acknowledged(ConflictOut, Receipt):
+    pass
+
+
+class MessagePosted(Message, Receipt):
+    pass
 
 
 class AuditEntry(BaseModel):

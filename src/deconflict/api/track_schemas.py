@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from deconflict.api.schemas import Receipt
 from deconflict.service.tracks import TrackState
 
 # RFC 3339 section 5.6 date-time with its offset (a state without one has no defined instant).
@@ -126,7 +127,7 @@ class NonconformanceOut(BaseModel):
     )
 
 
-class TracksResult(BaseModel):
+class TracksResult(Receipt):
     accepted: int = Field(description="states stored as their aircraft's latest")
     ignored: int = Field(description="states older than the stored one, or already stale")
     alerts: list[AlertOut]

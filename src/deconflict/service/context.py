@@ -14,6 +14,7 @@ from deconflict.engine.regions import regions
 from deconflict.errors import DomainError, Forbidden
 from deconflict.geometry import Volume
 from deconflict.geometry.geodesy import Memo
+from deconflict.service.records import with_receipt
 from deconflict.store import Database, Tx
 from deconflict.store.turns import OTHER, Turn, in_regions
 
@@ -93,8 +94,9 @@ class Service:
         return self.clock()
 
     def write(self, fn: Callable[[Tx], T], turn: Turn = OTHER) -> T:
-        """Run a write unit; `turn` says what it may meet (see `store.turns`)."""
-        return self.db.write(fn, turn=turn)
+        """Run a write unit; `turn` says what it may meet (see `store.turns`). The answer carries
+        the `audit_index` of its entry (a receipt)."""
+        return self.db.write(lambda tx: with_receipt(tx, fn(tx)), turn=turn)
 
     def turn_of(self, volumes: Sequence[Volume]) -> Turn:
         """The write turn of a write of `volumes`: the regions its candidate search covers."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from deconflict.errors import DomainError, Malformed
 from deconflict.service.context import CursorKeys, Principal, Service, Unprocessable
+from deconflict.service.records import with_receipt
 from deconflict.store import Tx, log
 from deconflict.store.parties import get_meta, set_meta
 from deconflict.store.turns import OTHER, Turn
@@ -135,7 +136,7 @@ def idempotent(
                     )
                 body: dict[str, Any] = stored.body
                 return body
-        body = fn(tx)
+        body = with_receipt(tx, fn(tx))  # (stamped at commit, the stored copy too)
         if key:
             log.store_response(tx, owner, key, print_, 200, body, svc.now())
         return body

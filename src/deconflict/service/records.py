@@ -1,13 +1,20 @@
 """Inside a write transaction: deliver what the disclosure gate decided (events, audit entries)
-and write the audit entries of a party's own actions."""
+and write the audit entries of a party's own actions.
+
+Receipts: the write's answer carries `audit_index`, the leaf index of the last entry the write
+itself audited (its action), and each event the index of its disclosure entry. Indices are
+taken when the transaction commits (`store.log`), so a receipt is final once answered."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from deconflict.engine.disclosure import AuditNote, Delivery
 from deconflict.store import Tx, log
+
+T = TypeVar("T")
+_RECEIPT = "audit.receipt"  # (in Tx.cache) the entry the write's answer is a receipt for
 
 
 def emit(tx: Tx, delivery: Delivery, now: float) -> None:
@@ -34,5 +41,14 @@ def file(tx: Tx, notes: Iterable[AuditNote], now: float) -> None:
 def audit(
     tx: Tx, party_id: str | None, action: str, subject: str, data: dict[str, Any], now: float
 ) -> None:
-    """An entry about the party's own action (its own ids only; others' go through the gate)."""
-    log.insert_audit(tx, party_id, action, subject, data, now)
+    """An entry about the party's own action (its own ids only; others' go through the gate);
+    the write's answer is its receipt."""
+    tx.cache[_RECEIPT] = log.insert_audit(tx, party_id, action, subject, data, now)
+
+
+def with_receipt(tx: Tx, answer: T) -> T:
+    """Stamp a write's answer (a dict) with the `audit_index` of its entry when it commits."""
+    entry = tx.cache.get(_RECEIPT)
+    if entry is not None and isinstance(answer, dict):
+        log.stamp_at_commit(entry, answer)
+    return answer

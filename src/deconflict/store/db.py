@@ -444,9 +444,11 @@ class Database:
         by_statement: dict[Any, list[dict[str, Any]]] = {}
         for stmt, row in deferred:
             by_statement.setdefault(stmt, []).append(row)
-        for stmt, rows in by_statement.items():  # (all before any insert: they may fill rows)
-            if stmt in BEFORE_INSERT:
-                BEFORE_INSERT[stmt](conn, rows)
+        # All before any insert (they may fill rows), in the order they were registered: the
+        # same order in every transaction, so the row locks they take cannot deadlock.
+        for stmt, hook in BEFORE_INSERT.items():
+            if stmt in by_statement:
+                hook(conn, by_statement[stmt])
         for stmt, rows in by_statement.items():
             conn.execute(stmt, rows)
         if self.postgres:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,25 +11,36 @@ from sqlalchemy.engine import Connection
 
 from deconflict.store.db import BEFORE_INSERT, Tx
 from deconflict.store.parties import advance_event_seq
-from deconflict.store.schema import audit, events, idempotency
+from deconflict.store.schema import audit, audit_head, events, idempotency
 
 _INSERT_EVENT = events.insert()
 _INSERT_AUDIT = audit.insert()
 
 
 _DISCLOSURE = "_disclosure"  # an event row's audit entry, until the event has its number
+# An audit row's receipts: the dicts (a write's answer, an event's data) to stamp with the
+# entry's leaf index (`audit_index`) once the transaction has it, at its end.
+_RECEIPTS = "_receipts"
+INDEX_LOCK = 0x61756478  # "audx": held from taking indices to the commit (PostgreSQL)
+# One round trip: the lock (in FROM, so taken before the select list runs), then the numbers.
+_TAKE_FROM_SEQUENCE = sa.text(
+    "SELECT setval('audit_index', nextval('audit_index') + :n - 1)"
+    f" FROM (SELECT pg_advisory_xact_lock({INDEX_LOCK})) AS turn"
+)
+_TAKE_INDICES = (
+    audit_head.update()
+    .where(audit_head.c.id == 1)
+    .values(size=audit_head.c.size + sa.bindparam("n"))
+    .returning(audit_head.c.size)
+)
 
 
 def insert_event(tx: Tx, party_id: str, type_: str, data: Any, now: float, subject: str) -> None:
     """Store an event for the party and audit it as a disclosure of `subject`. The event gets
     its number in the party's sequence when the transaction commits (`_number_events`)."""
-    disclosure = {
-        "party_id": party_id,
-        "action": "disclosed",
-        "subject": subject,
-        "data": {"event": type_, "seq": None},
-        "created_at": now,
-    }
+    data = {**data}  # its own copy: it is stamped with its entry's `audit_index`
+    disclosure = _entry(party_id, "disclosed", subject, {"event": type_, "seq": None}, now)
+    disclosure[_RECEIPTS] = [data]
     event = {"party_id": party_id, "seq": None, "type": type_, "data": data, "created_at": now}
     tx.defer(_INSERT_EVENT, {**event, _DISCLOSURE: disclosure})
     tx.defer(_INSERT_AUDIT, disclosure)
@@ -67,50 +79,61 @@ def count_events(tx: Tx) -> int:
     return int(tx.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
 
 
-def insert_audit(
-    tx: Tx, party_id: str | None, action: str, subject: str, data: Any, now: float
-) -> None:
-    row = {
+def _entry(
+    party_id: str | None, action: str, subject: str, data: Any, now: float
+) -> dict[str, Any]:
+    return {
         "party_id": party_id,
         "action": action,
         "subject": subject,
         "data": data,
         "created_at": now,
+        # Random, so that a leaf hash (which another party's proof may show) cannot be used to
+        # confirm a guess of the entry.
+        "nonce": secrets.token_hex(16),
     }
+
+
+def insert_audit(
+    tx: Tx, party_id: str | None, action: str, subject: str, data: Any, now: float
+) -> dict[str, Any]:
+    """Write an entry at the transaction's end; the row is returned so that what it is a
+    receipt for can be stamped with its index (`stamp_at_commit`)."""
+    row = _entry(party_id, action, subject, data, now)
     tx.defer(_INSERT_AUDIT, row)
+    return row
 
 
-def unsequenced(tx: Tx, limit: int) -> Sequence[sa.Row[Any]]:
-    q = sa.select(audit).where(audit.c.position.is_(None)).order_by(audit.c.id).limit(limit)
-    return tx.execute(q).all()
+def stamp_at_commit(entry: dict[str, Any], receipt: dict[str, Any]) -> None:
+    """Set `receipt["audit_index"]` to the entry's leaf index when the transaction takes it."""
+    receipts = entry.setdefault(_RECEIPTS, [])
+    if all(r is not receipt for r in receipts):
+        receipts.append(receipt)
 
 
-def chain_head(tx: Tx) -> sa.Row[Any] | None:
-    q = sa.select(audit).where(audit.c.position.is_not(None))
-    return tx.execute(q.order_by(audit.c.position.desc()).limit(1)).first()
+def take_indices(conn: Connection, n: int) -> int:
+    """Take the next `n` leaf indices; answers the first. Called at the very end of a write
+    transaction, and held until its commit, so indices follow the order of commits.
+
+    SQLite (one writer): a counter row, rolled back with the transaction. PostgreSQL: writers
+    may run side by side, and a counter row would make every two of them abort each other
+    (SERIALIZABLE); so an advisory lock held to the commit orders them, and a sequence hands
+    out the numbers. A transaction that fails after this (at its COMMIT) leaves a gap, which
+    the sequencer fills with a `gap` entry once the lock shows no commit is under way."""
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(_TAKE_INDICES, {"n": n}).scalar_one()) - n
+    return int(conn.execute(_TAKE_FROM_SEQUENCE, {"n": n}).scalar_one()) - n + 1
 
 
-def set_position(tx: Tx, entry_id: int, position: int, prev_hash: str, hash_: str) -> None:
-    set_positions(tx, [(entry_id, position, prev_hash, hash_)])
+def _index_entries(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Give a batch's entries the next leaf indices, in order (see `take_indices`)."""
+    for index, row in enumerate(rows, start=take_indices(conn, len(rows))):
+        row["position"] = index
+        for receipt in row.pop(_RECEIPTS, ()):
+            receipt["audit_index"] = index
 
 
-_SET_POSITION = (
-    audit.update()
-    .where(audit.c.id == sa.bindparam("entry_id"))
-    .values(position=sa.bindparam("p"), prev_hash=sa.bindparam("prev"), hash=sa.bindparam("h"))
-)
-
-
-def set_positions(tx: Tx, links: Sequence[tuple[int, int, str, str]]) -> None:
-    """Chain many entries in one statement (executemany): (id, position, prev hash, hash)."""
-    if links:
-        rows = [{"entry_id": i, "p": p, "prev": prev, "h": h} for i, p, prev, h in links]
-        tx.execute(_SET_POSITION, rows)
-
-
-def chain_page(tx: Tx, after_position: int, limit: int) -> Sequence[sa.Row[Any]]:
-    q = sa.select(audit).where(audit.c.position > after_position)
-    return tx.execute(q.order_by(audit.c.position).limit(limit)).all()
+BEFORE_INSERT[_INSERT_AUDIT] = _index_entries
 
 
 def audit_page(
@@ -130,9 +153,18 @@ def stored_response(tx: Tx, party_id: str, key: str) -> sa.Row[Any] | None:
     return tx.execute(q).first()
 
 
+_STORE_BODY_AGAIN = (
+    idempotency.update()
+    .where(idempotency.c.party_id == sa.bindparam("o"), idempotency.c.key == sa.bindparam("k"))
+    .values(body=sa.bindparam("b", type_=idempotency.c.body.type))
+)
+
+
 def store_response(
     tx: Tx, party_id: str, key: str, fingerprint: str, status: int, body: Any, now: float
 ) -> None:
+    """Store the response now (a second request with the key in the same batch finds it), and
+    again at the transaction's end, once it has been stamped with its `audit_index`."""
     tx.execute(
         idempotency.insert().values(
             party_id=party_id,
@@ -143,3 +175,4 @@ def store_response(
             created_at=now,
         )
     )
+    tx.defer(_STORE_BODY_AGAIN, {"o": party_id, "k": key, "b": body})

@@ -122,8 +122,10 @@ events = sa.Table(
     sa.Index("ix_events_created", "created_at"),  # retention prunes by age
 )
 
-# Entries are inserted by write transactions without a chain position; the sequencer later
-# assigns consecutive positions and hashes, keeping the chain off the write path.
+# The audit log, a transparency log (RFC 9162). A write transaction inserts its entries at its
+# end with the next leaf indices (`position`, from `audit_head`, so they are the order of
+# commits); the sequencer later stores each entry's leaf hash (`hash`, hex), the tree's complete
+# subtree hashes (`audit_nodes`) and a signed checkpoint (`audit_checkpoints`), off the write path.
 audit = sa.Table(
     "audit",
     metadata,
@@ -134,9 +136,40 @@ audit = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("position", sa.BigInteger, unique=True),
-    sa.Column("prev_hash", sa.String(64)),
     sa.Column("hash", sa.String(64)),
+    sa.Column("nonce", sa.String(32)),  # random, hashed with the entry (none before 0004)
     sa.Index("ix_audit_party", "party_id", "id"),
+)
+
+# How many leaf indices have been handed out (the next entry's index): on SQLite the one row
+# (id 1) of `audit_head`, on PostgreSQL the sequence `audit_index` (a row would make concurrent
+# serializable writers abort each other; a sequence does not, see `store.log`).
+audit_index = sa.Sequence("audit_index", start=0, minvalue=0, metadata=metadata)
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+)
+
+# Complete subtrees of the Merkle tree above the leaves: the node hashing leaves
+# [idx * 2**level, (idx + 1) * 2**level) (hex), keyed by its in-order number in the tree
+# (`tlog.merkle.flat`). A proof reads O(log n) of them in one primary-key look-up.
+audit_nodes = sa.Table(
+    "audit_nodes",
+    metadata,
+    sa.Column("node", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Every signed checkpoint (C2SP tlog-checkpoint note), one per tree size the log was signed at.
+audit_checkpoints = sa.Table(
+    "audit_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 idempotency = sa.Table(

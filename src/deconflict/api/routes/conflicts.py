@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Request
 
 from deconflict.api.deps import IdemKey, Svc, Who, request_print
 from deconflict.api.routes.operations import ERRORS
-from deconflict.api.schemas import ConflictOut, Message, MessageIn, Page
+from deconflict.api.schemas import (
+    Acknowledged,
+    ConflictOut,
+    Message,
+    MessageIn,
+    MessagePosted,
+    Page,
+)
 from deconflict.service import conflicts
 
 router = APIRouter(prefix="/v1/conflicts", tags=["conflicts"], responses=ERRORS)
@@ -30,7 +37,7 @@ def get_conflict(conflict_id: str, svc: Svc, who: Who) -> dict[str, Any]:
     return conflicts.get(svc, who, conflict_id)
 
 
-@router.post("/{conflict_id}/ack", response_model=ConflictOut)
+@router.post("/{conflict_id}/ack", response_model=Acknowledged)
 def acknowledge(conflict_id: str, svc: Svc, who: Who) -> dict[str, Any]:
     return conflicts.acknowledge(svc, who, conflict_id)
 
@@ -46,7 +53,7 @@ def list_messages(
     return conflicts.messages(svc, who, conflict_id, limit, cursor)
 
 
-@router.post("/{conflict_id}/messages", status_code=201, response_model=Message)
+@router.post("/{conflict_id}/messages", status_code=201, response_model=MessagePosted)
 def post_message(
     conflict_id: str, body: MessageIn, request: Request, svc: Svc, who: Who, idem: IdemKey = None
 ) -> dict[str, Any]:

@@ -1,15 +1,15 @@
-"""Parties (the admin creates them) and the audit log."""
+"""Parties (the admin creates them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from deconflict.api.deps import Svc, Who
 from deconflict.api.routes.operations import ERRORS
-from deconflict.api.schemas import AuditEntry, Page, Party, PartyCreated, PartyIn
-from deconflict.service import audit, parties
+from deconflict.api.schemas import Party, PartyCreated, PartyIn
+from deconflict.service import parties
 
 router = APIRouter(prefix="/v1", tags=["parties"], responses=ERRORS)
 
@@ -44,10 +44,3 @@ def revoke_key(party_id: str, svc: Svc, who: Who) -> Response:
     parties.revoke_key(svc, who, party_id)
     return Response(status_code=204)
 
-
-@router.get("/audit", response_model=Page[AuditEntry], tags=["audit"])
-def audit_log(
-    svc: Svc, who: Who, limit: int = Query(100, ge=1, le=500), cursor: str | None = None
-) -> dict[str, Any]:
-    """The caller's own audit entries (the admin: all), oldest first."""
-    return audit.entries(svc, who, limit, cursor)

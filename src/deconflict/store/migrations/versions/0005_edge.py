@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_edge"
-down_revision = "0003"
+down_revision = "0004_audit_tlog"
 branch_labels = None
 depends_on = None
 
