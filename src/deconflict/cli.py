@@ -15,6 +15,7 @@ from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Conflict, Kind, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import parse_volumes
+from deconflict.private import cli as private_cli
 from deconflict.service import Service
 from deconflict.service.audit import verify
 from deconflict.service.checks import against_store
@@ -139,6 +140,7 @@ party_app = typer.Typer(help="Parties.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(party_app, name="party")
 app.add_typer(audit_app, name="audit")
+app.add_typer(private_cli.app, name="private")
 
 
 def _service(db: str) -> Service:

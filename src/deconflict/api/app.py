@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from deconflict.api import errors
 from deconflict.api.hub import Hub, listen
 from deconflict.api.routes import conflicts, events, health, operations, parties, tracks
+from deconflict.api.routes import private as private_routes
 from deconflict.config import Config, from_env
 from deconflict.service import Service
 from deconflict.service import audit as audit_log
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     conflicts.router,
     events.router,
     tracks.router,
+    private_routes.router,
     health.router,
 ]
 

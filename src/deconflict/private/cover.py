@@ -51,9 +51,9 @@ class Level:
 class CoverSettings:
     """The two levels and the per-volume budget of cells (all configurable, shared by all)."""
 
-    fine: Level = field(factory=lambda: Level(8, 900.0, 150.0))
-    coarse: Level = field(factory=lambda: Level(5, 21_600.0, 3_000.0))
-    max_cells: int = 20_000
+    fine: Level = field(factory=lambda: Level(8, 1_800.0, 500.0))
+    coarse: Level = field(factory=lambda: Level(5, 21_600.0, 5_000.0))
+    max_cells: int = 10_000  # per volume and kind pair
 
 
 @frozen
@@ -132,9 +132,9 @@ def footprint_cells(f: Footprint, grow_m: float, resolution: int) -> set[str]:
 def estimate(v: Volume, grow_h: float, grow_v: float, level: Level) -> float:
     """About how many cells the volume's cover holds at `level` (to pick the level cheaply)."""
     poly, _ = grown_plane(v.footprint, grow_h)
-    area = h3.average_hexagon_area(level.resolution, unit="m^2")
-    edge = h3.average_hexagon_edge_length(level.resolution, unit="m")
-    spatial = poly.area / area + 2 * poly.length / edge + 7
+    area = float(h3.average_hexagon_area(level.resolution, unit="m^2"))
+    edge = float(h3.average_hexagon_edge_length(level.resolution, unit="m"))
+    spatial = float(poly.area) / area + 2 * float(poly.length) / edge + 7
     return spatial * len(buckets(v, level.bucket_s)) * len(bands(v, grow_v, level.band_m))
 
 

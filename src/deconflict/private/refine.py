@@ -23,7 +23,14 @@ from deconflict.engine import Conflict, Kind, Operation, Rules, conflicts_betwee
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import Bounds, LatLng, Polygon, Volume, parse_volume, volume_to_json
 from deconflict.geometry.geodesy import project_from, unproject_many
-from deconflict.private.cover import CoverSettings, Level, Source, grown_plane, parse_key
+from deconflict.private.cover import (
+    CoverSettings,
+    Level,
+    Source,
+    grown_plane,
+    parse_key,
+    volume_cover,
+)
 
 # Clip margin beyond the growth: H3 edges drawn straight in the plane stray from the cells'
 # own (great-circle) edges by far less; anything extra kept only costs a little disclosure.
@@ -79,7 +86,10 @@ def _simple_parts(geom: BaseGeometry) -> list[shapely.Polygon]:
             continue
         x = shapely.Polygon(part.interiors[0]).representative_point().x
         x0, y0, x1, y1 = part.bounds
-        for half in (shapely.box(x0 - 1, y0 - 1, x, y1 + 1), shapely.box(x, y0 - 1, x1 + 1, y1 + 1)):
+        for half in (
+            shapely.box(x0 - 1, y0 - 1, x, y1 + 1),
+            shapely.box(x, y0 - 1, x1 + 1, y1 + 1),
+        ):
             out.extend(_simple_parts(shapely.intersection(part, half)))
     return out
 
@@ -149,9 +159,7 @@ def clipped_plan(
         for s in parts:
             level = settings.coarse if s.coarse else settings.fine
             pieces.setdefault(i, []).extend(clip(ops[i].volumes[j], s, level))
-    return [
-        evolve(ops[i], volumes=tuple(vs), label="") for i, vs in sorted(pieces.items()) if vs
-    ]
+    return [evolve(ops[i], volumes=tuple(vs), label="") for i, vs in sorted(pieces.items()) if vs]
 
 
 def plan_to_json(ops: Sequence[Operation]) -> list[dict[str, Any]]:
@@ -170,7 +178,7 @@ def plan_from_json(data: Any, party: str) -> list[Operation]:
         if not isinstance(raw, dict) or not isinstance(raw.get("volumes"), list):
             raise InvalidVolume("invalid_type", "must be an object with volumes", f"ops[{i}]")
         try:
-            kind = Kind(raw.get("kind"))
+            kind = Kind(str(raw.get("kind")))
         except ValueError:
             raise InvalidVolume("invalid_kind", "unknown kind", f"ops[{i}].kind") from None
         vols = tuple(
@@ -193,3 +201,37 @@ def private_conflicts(
             if found is not None:
                 out.append(found)
     return out
+
+
+def _near(key: str) -> list[tuple[str, str, int, int]]:
+    """A shared cell and its neighbours in space, time and altitude (tags aside)."""
+    _, pair, cell, t, z = parse_key(key)
+    return [
+        (pair, n, t + dt, z + dz)
+        for n in h3.grid_disk(cell, 1)
+        for dt in (-1, 0, 1)
+        for dz in (-1, 0, 1)
+    ]
+
+
+def unexplained(
+    keys: Iterable[str],
+    theirs: Sequence[Operation],
+    their_low: bool,
+    rules: Rules,
+    settings: CoverSettings,
+) -> list[str]:
+    """Shared cells that no clipped volume the other party sent could have produced (give or
+    take a cell): cells it planted to learn where ours are. Sorted."""
+    keys = sorted(keys)
+    if not keys:
+        return []
+    covered: set[tuple[str, str, int, int]] = set()
+    for op in theirs:
+        for v in op.volumes:
+            try:
+                cells = volume_cover(v, op.kind, their_low, rules, settings)
+            except DomainError:
+                return []  # a volume too large to cover would explain anything
+            covered.update(parse_key(k)[1:] for k in cells)
+    return [k for k in keys if not any(n in covered for n in _near(k))]
