@@ -57,8 +57,8 @@ def at(p: LatLng, azimuth: float, metres: float) -> LatLng:
 
 
 def volume(rng: random.Random, kind: Kind) -> Volume:
-    centre = at(CITY, rng.uniform(0, 360), rng.uniform(0, 8_000))
-    start = T0 + timedelta(minutes=rng.randrange(0, 6 * 60, 15))
+    centre = at(CITY, rng.uniform(0, 360), rng.uniform(0, 5_000))
+    start = T0 + timedelta(minutes=rng.randrange(0, 4 * 60, 15))
     if kind is Kind.PRESENCE:
         return Volume(Circle(centre, rng.uniform(100, 600)), 0.0, 0.0, start,
                       start + timedelta(hours=rng.choice([4, 8, 12])))  # fmt: skip
@@ -209,8 +209,9 @@ def run(
         f" (North) / {len(private_pairs(south))} (South), identical: {agree};"
         f" plain detect of the new operation: {len(found)} conflicts"
     )
-    console.print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
-                  f" Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    machine = platform.processor() or platform.machine()
+    console.print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()},"
+                  f" load {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

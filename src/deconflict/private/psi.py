@@ -9,7 +9,8 @@ libsodium through PyNaCl: PyNaCl 1.6 binds no ristretto255 function, so the grou
 prime-order subgroup of edwards25519, which libsodium's `from_uniform` (Elligator 2, with
 the cofactor cleared) maps into and `is_valid_point` checks; hash-to-group adds two
 independent Elligator maps of the halves of a SHA-512 digest (the random-oracle form).
-Received points are checked before use, so no small-order point can slip in.
+Received points are checked as they are used (libsodium refuses non-canonical, small-order
+and off-group points), so no small-order point can slip in.
 
 >>> a, b = new_scalar(), new_scalar()
 >>> mine = blind([hash_to_group("cell-1"), hash_to_group("cell-2")], a)
@@ -62,14 +63,13 @@ def blind(points: Iterable[bytes], scalar: bytes) -> list[bytes]:
     return [bytes(sodium.crypto_scalarmult_ed25519_noclamp(scalar, p)) for p in points]
 
 
-def checked(points: Iterable[bytes], field: str) -> list[bytes]:
-    """Points received from elsewhere, each checked to be a group element of prime order."""
-    out = []
-    for p in points:
-        if len(p) != POINT_BYTES or not sodium.crypto_core_ed25519_is_valid_point(p):
-            raise InvalidVolume("invalid_point", "not a group element", field)
-        out.append(p)
-    return out
+def blind_received(points: Iterable[bytes], scalar: bytes, field: str) -> list[bytes]:
+    """`blind` for points received from elsewhere: libsodium's multiplication itself refuses
+    any point that is not canonical, of small order or outside the prime-order group."""
+    try:
+        return blind(points, scalar)
+    except RuntimeError:
+        raise InvalidVolume("invalid_point", "not a group element", field) from None
 
 
 def padded_size(n: int) -> int:

@@ -84,7 +84,8 @@ def _my_set(client: Client, peer: dict[str, Any], keys: Sequence[str]) -> tuple[
 
 
 def _reblind(peer: dict[str, Any], points: list[bytes]) -> list[bytes]:
-    """The peer's points raised to my scalar, reusing what earlier rounds computed."""
+    """The peer's points raised to my scalar, reusing what earlier rounds computed (a point
+    is checked to be a group element once, before its first use)."""
     scalar, cache = unb64(peer["scalar"]), peer.get("reblind_cache", {})
     out: list[str] = []
     fresh: dict[str, str] = {}
@@ -92,7 +93,7 @@ def _reblind(peer: dict[str, Any], points: list[bytes]) -> list[bytes]:
         key = b64(p)
         done = cache.get(key) or fresh.get(key)
         if done is None:
-            done = fresh[key] = b64(psi.blind([p], scalar)[0])
+            done = fresh[key] = b64(psi.blind_received([p], scalar, "points")[0])
         out.append(done)
     peer["reblind_cache"] = {b64(p): v for p, v in zip(points, out, strict=True)}
     return [unb64(v) for v in out]
@@ -114,9 +115,18 @@ def _peer(client: Client, me: str, peer_id: str, name: str, key: bytes) -> dict[
     return peer
 
 
+_COVERS: dict[tuple[str, bool, str, str], dict[str, list[Source]]] = {}
+
+
 def _cover(client: Client, low: bool) -> tuple[list[Operation], dict[str, list[Source]]]:
+    """The plan and its cover (memoised by the plan's content: a pass covers it once)."""
     ops = client.folder.plan()
-    return ops, plan_cover(ops, low, client.rules, client.settings)
+    key = (client.folder.plan_digest(), low, repr(client.rules), repr(client.settings))
+    if key not in _COVERS:
+        if len(_COVERS) >= 8:
+            _COVERS.clear()
+        _COVERS[key] = plan_cover(ops, low, client.rules, client.settings)
+    return ops, _COVERS[key]
 
 
 def publish(client: Client, me: str, peer_id: str, peer: dict[str, Any]) -> bool:
@@ -189,10 +199,7 @@ def sync_peer(client: Client, me: str, peer_id: str, name: str, key: bytes) -> P
     theirs = relay.get_set(peer_id)
     reblinded, shared, refined, opened, resolved = False, None, False, 0, 0
     if theirs is not None:
-        their_round, their_points = (
-            theirs[0],
-            psi.checked(psi.unpack(theirs[1], "points"), "points"),
-        )
+        their_round, their_points = theirs[0], psi.unpack(theirs[1], "points")
         doubled = _reblind(peer, their_points)
         if peer.get("their_round") != their_round:
             relay.put_reblinded(peer_id, their_round, psi.pack(doubled))

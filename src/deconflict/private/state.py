@@ -8,6 +8,7 @@ written owner-only and replaced atomically.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,10 @@ class Folder:
 
     def plan(self) -> list[Operation]:
         return load_plan(self._read("plan.json", {"operations": []}))
+
+    def plan_digest(self) -> str:
+        f = self.path / "plan.json"
+        return hashlib.sha256(f.read_bytes() if f.exists() else b"").hexdigest()
 
     def save_plan(self, ops: list[Operation]) -> None:
         self._write("plan.json", plan_json(ops))
