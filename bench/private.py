@@ -70,12 +70,12 @@ def volume(rng: random.Random, kind: Kind) -> Volume:
 def plan(rng: random.Random, kinds: list[Kind], cells: int, low: bool, tag: str) -> list[Operation]:
     """Operations of 1-3 volumes until the cover holds about `cells` cells."""
     ops: list[Operation] = []
-    total = 0
-    while total < cells:
+    total: set[str] = set()
+    while len(total) < cells:
         kind = rng.choice(kinds)
         vols = tuple(volume(rng, kind) for _ in range(rng.randint(1, 3)))
         op = Operation(f"{tag}-{len(ops):04d}", "me", kind, vols, label=f"{tag} op {len(ops)}")
-        total += len(plan_cover([op], low, Rules(), CoverSettings()))
+        total |= set(plan_cover([op], low, Rules(), CoverSettings()))
         ops.append(op)
     return ops
 

@@ -63,15 +63,18 @@ def submit_cmd(
 ) -> None:
     """Cover the plan's volumes with cells, blind them and publish them to every other private
     party; the plan itself stays in --state."""
+    relay = Relay(server, key)
     try:
         ops = load_plan(json.loads(file.read_text()))
         folder = Folder(state)
-        reports = submit(Client(folder, Relay(server, key)), ops)
+        reports = submit(Client(folder, relay), ops)
     except json.JSONDecodeError as e:
         console.print(f"[red]error:[/red] {file}: not JSON ({e})")
         raise typer.Exit(2) from None
     except DomainError as e:
         raise _fail(e) from None
+    finally:
+        relay.close()
     console.print(
         f"{len(ops)} operations; key fingerprint {fingerprint(folder.identity().public_key)}"
     )
@@ -93,6 +96,8 @@ def sync_cmd(
             reports = sync(client)
     except DomainError as e:
         raise _fail(e) from None
+    finally:
+        client.relay.close()
     _reports("Rounds", reports)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import h3
@@ -19,7 +20,7 @@ import shapely
 from attrs import evolve, frozen
 from shapely.geometry.base import BaseGeometry
 
-from deconflict.engine import Conflict, Kind, Operation, Rules, conflicts_between
+from deconflict.engine import Conflict, Kind, Operation, Rules, VolumeIndex, detect_many
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.geometry import Bounds, LatLng, Polygon, Volume, parse_volume, volume_to_json
 from deconflict.geometry.geodesy import project_from, unproject_many
@@ -133,19 +134,21 @@ def clip_footprint(v: Volume, cells: Iterable[str], grow_m: float, res: int) -> 
     return out
 
 
-def clip(v: Volume, shared: Shared, level: Level) -> list[Volume]:
+@lru_cache(maxsize=4096)
+def clip(v: Volume, shared: Shared, level: Level) -> tuple[Volume, ...]:
     """`v` cut to its shared cells: time to their buckets, altitude to their bands (+ growth),
-    footprint to their H3 cells (+ growth)."""
+    footprint to their H3 cells (+ growth). Memoised: a pass re-clips only the volumes whose
+    shared cells changed."""
     t0 = max(v.t0, min(shared.buckets) * level.bucket_s)
     t1 = min(v.t1, (max(shared.buckets) + 1) * level.bucket_s)
     lo = max(v.alt_lower_m, min(shared.bands) * level.band_m - shared.grow_v_m)
     hi = min(v.alt_upper_m, (max(shared.bands) + 1) * level.band_m + shared.grow_v_m)
     if t0 >= t1 or lo > hi:
-        return []
+        return ()
     start = v.time_start if t0 == v.t0 else datetime.fromtimestamp(t0, UTC)
     end = v.time_end if t1 == v.t1 else datetime.fromtimestamp(t1, UTC)
     cut = evolve(v, alt_lower_m=lo, alt_upper_m=hi, time_start=start, time_end=end)
-    return clip_footprint(cut, shared.cells, shared.grow_h_m, level.resolution)
+    return tuple(clip_footprint(cut, shared.cells, shared.grow_h_m, level.resolution))
 
 
 def clipped_plan(
@@ -193,14 +196,11 @@ def private_conflicts(
     low: Sequence[Operation], high: Sequence[Operation], rules: Rules
 ) -> list[Conflict]:
     """The exact conflicts between the two clipped plans, the lower party's side as `a`, so
-    both clients compute exactly the same regions."""
-    out = []
-    for a in low:
-        for b in high:
-            found = conflicts_between(a, b, rules)
-            if found is not None:
-                out.append(found)
-    return out
+    both clients compute exactly the same regions (the engine's batch detection)."""
+    index = VolumeIndex()
+    for op in high:
+        index.upsert(op)
+    return [c for found in detect_many(list(low), index, rules) for c in found]
 
 
 def _near(key: str) -> list[tuple[str, str, int, int]]:
