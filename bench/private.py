@@ -21,8 +21,10 @@ Private and plain conflicts are compared (operation pairs, both directions).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import random
 import tempfile
 import time
@@ -136,6 +138,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cells", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="profile the typical check")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     with sqlite_db() as db, tempfile.TemporaryDirectory() as folder:
@@ -177,8 +180,14 @@ def run(
         index.upsert(_as(op, "south"))
     found, t_plain_one = timed(lambda: detect(_as(new, "north"), index, rules))
     want2 = plain_pairs([*north_ops, new], south_ops)
+    profile = cProfile.Profile() if args.profile else None
+    if profile is not None:
+        profile.enable()
     _, t_sub2 = timed(lambda: submit(north, [*north_ops, new]))
     t2_n, t2_s, passes2 = rounds(north, south, want2)
+    if profile is not None:
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     check = t_sub2 + t2_n + t2_s
     new_cells = len(plan_cover([new], north_low, rules, cells))
 

@@ -175,6 +175,25 @@ def volume_cover(
     return out
 
 
+# Covers of volumes met before, so that a changed plan re-covers only its new volumes.
+_MEMO: dict[tuple[Volume, Kind, bool, str, CoverSettings], dict[str, tuple[bool, float, float]]]
+_MEMO = {}
+MEMO_SIZE = 20_000
+
+
+def cached_cover(
+    v: Volume, kind: Kind, low: bool, rules: Rules, settings: CoverSettings
+) -> dict[str, tuple[bool, float, float]]:
+    """`volume_cover`, memoised (the result is shared: read it, never change it)."""
+    key = (v, kind, low, repr(sorted((sorted(p), s) for p, s in rules.pairs.items())), settings)
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = volume_cover(v, kind, low, rules, settings)
+    return found
+
+
 def plan_cover(
     ops: Sequence[Operation], low: bool, rules: Rules, settings: CoverSettings
 ) -> dict[str, list[Source]]:
@@ -184,6 +203,6 @@ def plan_cover(
         if not op.state.live:
             continue
         for j, v in enumerate(op.volumes):
-            for key, (coarse, gh, gv) in volume_cover(v, op.kind, low, rules, settings).items():
+            for key, (coarse, gh, gv) in cached_cover(v, op.kind, low, rules, settings).items():
                 out.setdefault(key, []).append(Source(i, j, coarse, gh, gv))
     return out

@@ -28,9 +28,9 @@ from deconflict.private.cover import (
     CoverSettings,
     Level,
     Source,
+    cached_cover,
     grown_plane,
     parse_key,
-    volume_cover,
 )
 
 # Clip margin beyond the growth: H3 edges drawn straight in the plane stray from the cells'
@@ -230,7 +230,7 @@ def unexplained(
     for op in theirs:
         for v in op.volumes:
             try:
-                cells = volume_cover(v, op.kind, their_low, rules, settings)
+                cells = cached_cover(v, op.kind, their_low, rules, settings)
             except DomainError:
                 return []  # a volume too large to cover would explain anything
             covered.update(parse_key(k)[1:] for k in cells)
