@@ -30,7 +30,7 @@ from deconflict.private import psi
 from deconflict.private.cover import CoverSettings, Level, plan_cover
 from deconflict.private.relay import Relay, RelayError
 from deconflict.private.rounds import Client, local_conflicts, submit, sync
-from deconflict.private.seal import seal
+from deconflict.private.seal import open_sealed, seal
 from deconflict.private.state import Folder, load_plan
 from deconflict.service import events
 from deconflict.service.parties import authenticate
@@ -274,3 +274,10 @@ def test_refined_regions_stay_sealed(app: TestClient, tmp_path: Path) -> None:
     sealed = base64.b64decode(listed["sealed"])
     assert b"lat" not in sealed and str(CITY.lat).encode() not in sealed
     assert T0.isoformat()[:10].encode() not in sealed
+    # Both parties open it to the same record; a third key does not open it.
+    ka, kb = a.folder.identity(), b.folder.identity()
+    record = open_sealed(ka, kb.public_key, sealed)
+    assert record == open_sealed(kb, ka.public_key, sealed)
+    assert {record["low_operation"], record["high_operation"]} == {"a-range", "b-camp"}
+    with pytest.raises(DomainError):
+        open_sealed(PrivateKey.generate(), ka.public_key, sealed)

@@ -149,17 +149,17 @@ def _conflicts(
     theirs: list[Operation],
     probes: list[str],
 ) -> dict[str, dict[str, Any]]:
-    """The conflicts of the two clipped plans, by ref, as the local side sees them."""
+    """The conflicts of the two clipped plans, by ref, as both parties see them (the lower
+    party id's side first): the record each side seals is the same."""
     their_key = PublicKey(unb64(peer["public_key"]))
     low, high = (mine, theirs) if peer["low"] else (theirs, mine)
     found: dict[str, dict[str, Any]] = {}
     for c in private_conflicts(low, high, client.rules):
-        me_a = peer["low"]
         found[conflict_ref(me_key, their_key, c.a_operation, c.b_operation)] = {
-            "my_operation": c.a_operation if me_a else c.b_operation,
-            "my_kind": (c.a_kind if me_a else c.b_kind).value,
-            "other_operation": c.b_operation if me_a else c.a_operation,
-            "other_kind": (c.b_kind if me_a else c.a_kind).value,
+            "low_operation": c.a_operation,
+            "low_kind": c.a_kind.value,
+            "high_operation": c.b_operation,
+            "high_kind": c.b_kind.value,
             "regions": [region_to_json(r) for r in c.regions],
         }
     if probes:  # cells they matched without a volume behind them: probing, made visible
@@ -261,12 +261,32 @@ def sync(client: Client) -> list[PeerReport]:
     return [sync_peer(client, me, pid, name, pk) for pid, name, pk in client.relay.parties()]
 
 
+def _as_seen(record: dict[str, Any], low: bool) -> dict[str, Any]:
+    if record.get("probe"):
+        return record
+    me, other = ("low", "high") if low else ("high", "low")
+    return {
+        "my_operation": record[f"{me}_operation"],
+        "my_kind": record[f"{me}_kind"],
+        "other_operation": record[f"{other}_operation"],
+        "other_kind": record[f"{other}_kind"],
+        "regions": record["regions"],
+    }
+
+
 def local_conflicts(folder: Folder) -> list[dict[str, Any]]:
     """The decrypted conflicts the last passes found (open and resolved), for display."""
     out = []
     for peer_id in folder.peers():
         peer = folder.peer(peer_id)
         for ref, entry in sorted(peer.get("conflicts", {}).items()):
-            out.append({"ref": ref, "id": entry.get("id"), "status": entry["status"],
-                        "other_party": peer.get("name", peer_id), **entry["record"]})  # fmt: skip
+            out.append(
+                {
+                    "ref": ref,
+                    "id": entry.get("id"),
+                    "status": entry["status"],
+                    "other_party": peer.get("name", peer_id),
+                    **_as_seen(entry["record"], peer["low"]),
+                }
+            )
     return out
