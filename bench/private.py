@@ -140,6 +140,7 @@ def main() -> None:
     ap.add_argument("--cells", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="profile the typical check")
+    ap.add_argument("--sort", default="tottime", help="profile order (tottime, cumtime)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     with sqlite_db() as db, tempfile.TemporaryDirectory() as folder:
@@ -189,7 +190,7 @@ def run(
     t2_n, t2_s, passes2 = rounds(north, south, want2)
     if profile is not None:
         profile.disable()
-        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(30)
     check = t_sub2 + t2_n + t2_s
     new_cells = len(plan_cover([new], north_low, rules, cells))
 

@@ -234,4 +234,8 @@ def unexplained(
             except DomainError:
                 return []  # a volume too large to cover would explain anything
             covered.update(parse_key(k)[1:] for k in cells)
-    return [k for k in keys if not any(n in covered for n in _near(k))]
+    return [
+        k
+        for k in keys
+        if parse_key(k)[1:] not in covered and not any(n in covered for n in _near(k))
+    ]

@@ -132,8 +132,13 @@ def _cover(client: Client, low: bool) -> tuple[list[Operation], dict[str, list[S
 def publish(client: Client, me: str, peer_id: str, peer: dict[str, Any]) -> bool:
     """Publish my blinded cells for the peer if they changed; True if a new round began."""
     _, cover = _cover(client, peer["low"])
-    order, points = _my_set(client, peer, sorted(cover))
+    keys = sorted(cover)
+    cells = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    if peer.get("cells") == cells and peer.get("digest"):
+        return False  # the same cells as the set published: nothing to blind or send
+    order, points = _my_set(client, peer, keys)
     digest = hashlib.sha256(points).hexdigest()
+    peer["cells"] = cells
     if peer.get("digest") == digest:
         return False
     peer["round"] = client.relay.put_set(peer_id, points)
