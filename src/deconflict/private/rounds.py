@@ -115,6 +115,8 @@ def _peer(client: Client, me: str, peer_id: str, name: str, key: bytes) -> dict[
     return peer
 
 
+# The peer's latest set as this process re-blinded it, by (scalar, digest of the set).
+_REBLINDED: dict[tuple[str, str], list[bytes]] = {}
 _COVERS: dict[tuple[str, bool, str, str], dict[str, list[Source]]] = {}
 
 
@@ -205,7 +207,11 @@ def sync_peer(client: Client, me: str, peer_id: str, name: str, key: bytes) -> P
     reblinded, shared, refined, opened, resolved = False, None, False, 0, 0
     if theirs is not None:
         their_round, their_points = theirs[0], psi.unpack(theirs[1], "points")
-        doubled = _reblind(peer, their_points)
+        memo = (peer["scalar"], hashlib.sha256(theirs[1]).hexdigest())
+        doubled = _REBLINDED.get(memo) or _reblind(peer, their_points)
+        if len(_REBLINDED) >= 16:
+            _REBLINDED.clear()
+        _REBLINDED[memo] = doubled
         if peer.get("their_round") != their_round:
             relay.put_reblinded(peer_id, their_round, psi.pack(doubled))
             peer["their_round"], reblinded = their_round, True
