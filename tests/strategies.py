@@ -506,3 +506,42 @@ def far_scenarios(
     stored = [op(i, "s") for i in range(draw(st.integers(1, n_ops)))]
     queries = [op(i, "q") for i in range(draw(st.integers(1, 3)))]
     return stored, queries, rules
+
+# -- private matching ------------------------------------------------------------------------
+
+# Centres anywhere, often at 80°+ and straddling ±180° (where cells and planes are stretched).
+private_centres = st.one_of(
+    latlngs,
+    st.builds(LatLng, st.one_of(st.floats(80.0, 85.0), st.floats(-85.0, -80.0)), lngs),
+    st.builds(LatLng, st.floats(78.0, 85.0), st.floats(179.0, 180.0)),
+)
+private_radii = st.floats(0.0, math.log10(20_000.0)).map(lambda e: 10.0**e)
+
+
+@st.composite
+def private_cases(draw: st.DrawFn) -> tuple[Volume, Volume, Kind, Kind, Rules, Any]:
+    """Two volumes up to 20 km across that touch, overlap or stand apart, their kinds, a
+    rules table with separations up to 5 km, and cell sizes (sometimes forcing the coarse
+    level), for comparing private matching with the plain engine."""
+    from deconflict.private.cover import CoverSettings, Level
+
+    ca, ra = draw(private_centres), draw(private_radii)
+    rb = draw(st.one_of(private_radii, st.floats(0.2, 5.0).map(lambda k: min(ra * k, 20_000.0))))
+    cb = offset(ca, draw(st.floats(0.0, 360.0)), draw(st.floats(0.0, 1.3)) * (ra + rb))
+    fa, fb = draw(footprint_at(ca, ra)), draw(footprint_at(cb, rb))
+    (ba, bb) = draw(related_bands())
+    ba, bb = (ba[0], min(ba[1], ba[0] + 3_000.0)), (bb[0], min(bb[1], bb[0] + 3_000.0))
+    t0 = EPOCH + timedelta(seconds=draw(st.integers(0, 86_400)))
+    wa = (t0, t0 + timedelta(seconds=draw(st.integers(1, 6 * 3600))))
+    start = wa[1] + timedelta(seconds=draw(st.one_of(st.just(0), st.integers(-7_200, 3_600))))
+    wb = (start, start + timedelta(seconds=draw(st.integers(1, 6 * 3600))))
+    kinds = draw(st.sampled_from([(a, b) for a in KINDS for b in KINDS]))
+    sep = Separation(
+        draw(st.one_of(st.just(0.0), st.floats(1.0, 5_000.0))),
+        draw(st.one_of(st.just(0.0), st.floats(1.0, 1_000.0))),
+    )
+    rules = Rules({frozenset(kinds): sep})
+    fine = Level(draw(st.sampled_from([6, 7, 8])), draw(st.sampled_from([900.0, 3_600.0])),
+                 draw(st.sampled_from([100.0, 500.0])))  # fmt: skip
+    settings = CoverSettings(fine, Level(4, 21_600.0, 5_000.0), draw(st.sampled_from([300, 5_000])))
+    return Volume(fa, *ba, *wa), Volume(fb, *bb, *wb), kinds[0], kinds[1], rules, settings

@@ -16,6 +16,7 @@ from deconflict.config import DEFAULT_DB, from_env, to_env
 from deconflict.engine import Conflict, Operation, Rules, State, VolumeIndex, detect
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.formats.operation import KEYS, parse_operation, text
+from deconflict.private import cli as private_cli
 from deconflict.service import Service, audit
 from deconflict.service.audit_check import verify
 from deconflict.service.checks import against_store
@@ -138,6 +139,7 @@ party_app = typer.Typer(help="Parties.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(party_app, name="party")
 app.add_typer(audit_app, name="audit")
+app.add_typer(private_cli.app, name="private")
 
 
 def _service(db: str) -> Service:

@@ -28,6 +28,7 @@ from deconflict.api.routes import (
     parties,
     tracks,
 )
+from deconflict.api.routes import private as private_routes
 from deconflict.api.throttle import Throttle
 from deconflict.api.url_keys import RefuseKeysInUrls
 from deconflict.config import Config, from_env
@@ -47,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     tracks.router,
     files.router,
+    private_routes.router,
     health.router,
 ]
 

@@ -43,6 +43,8 @@ class EventType(StrEnum):
     TACTICAL_CLEARED = "tactical.cleared"
     TACTICAL_SHOWN = "tactical.shown"
     NONCONFORMANCE = "nonconformance"
+    PRIVATE_CONFLICT_OPENED = "private.conflict.opened"
+    PRIVATE_CONFLICT_RESOLVED = "private.conflict.resolved"
 
 
 def rfc3339(t: float | None) -> str | None:
@@ -259,6 +261,20 @@ def message(
     return [
         Delivery(p, EventType.CONFLICT_MESSAGE, data, c.id, stamp=_GATE)
         for p in (c.party_a, c.party_b)
+    ]
+
+
+def private_conflict(
+    type_: EventType, conflict_id: str, notices: Mapping[str, Mapping[str, Any]]
+) -> list[Delivery]:
+    """A private conflict opened or resolved, told to its two sides: its id and statuses only
+    (the region is sealed to the two parties; the service cannot read it)."""
+    if type_ not in (EventType.PRIVATE_CONFLICT_OPENED, EventType.PRIVATE_CONFLICT_RESOLVED):
+        raise ValueError(type_)
+    keys = ("id", "status", "other_party", "opened_at", "resolved_at")
+    return [
+        Delivery(p, type_, {k: n[k] for k in keys}, conflict_id, stamp=_GATE)
+        for p, n in notices.items()
     ]
 
 

@@ -245,3 +245,56 @@ tactical_conflicts = sa.Table(
     sa.UniqueConstraint("party_a", "aircraft_a", "party_b", "aircraft_b", name="uq_tactical_pair"),
     sa.Index("ix_tactical_active", "active"),
 )
+
+# Private matching (no trusted host): the service only stores and forwards opaque blobs. A
+# party's X25519 public key; its blinded cells for one counterpart (per round) and, once that
+# counterpart re-blinded them, the re-blinded cells addressed back to it; refinements sealed
+# from one party to another; and private conflicts encrypted for their two parties only, with
+# just the clear metadata the workflow needs (the parties, statuses, times).
+private_keys = sa.Table(
+    "private_keys",
+    metadata,
+    sa.Column("party_id", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+private_sets = sa.Table(
+    "private_sets",
+    metadata,
+    sa.Column("owner", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("counterpart", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("round", sa.BigInteger, nullable=False),
+    sa.Column("blinded", sa.LargeBinary, nullable=False),
+    sa.Column("reblinded_round", sa.BigInteger),
+    sa.Column("reblinded", sa.LargeBinary),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+private_refinements = sa.Table(
+    "private_refinements",
+    metadata,
+    sa.Column("sender", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("recipient", sa.String(36), sa.ForeignKey("parties.id"), primary_key=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Side a is the party with the smaller id; `ref` is an opaque digest both parties derive.
+private_conflicts = sa.Table(
+    "private_conflicts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("party_a", sa.String(36), nullable=False),
+    sa.Column("party_b", sa.String(36), nullable=False),
+    sa.Column("ref", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_a", sa.String(16), nullable=False),
+    sa.Column("status_b", sa.String(16), nullable=False),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.UniqueConstraint("party_a", "party_b", "ref", name="uq_private_conflicts_ref"),
+    sa.Index("ix_private_conflicts_party_b", "party_b"),
+)
