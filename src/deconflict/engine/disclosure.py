@@ -278,6 +278,41 @@ def private_conflict(
     ]
 
 
+def private_conflict_view(
+    row: Mapping[str, Any], viewer: str, names: Mapping[str, str]
+) -> dict[str, Any]:
+    """A private conflict as one of its two sides sees it: statuses, the counterpart (both
+    matched each other's cells, so each knows the other), and the region sealed to the two."""
+    me, other = ("a", "b") if row["party_a"] == viewer else ("b", "a")
+    if row[f"party_{me}"] != viewer:
+        raise ValueError("not a side of this private conflict")
+    return {
+        "id": row["id"],
+        "ref": row["ref"],
+        "status": row["status"],
+        "other_party": names.get(row[f"party_{other}"], ""),
+        "other_party_id": row[f"party_{other}"],
+        "my_status": row[f"status_{me}"],
+        "other_status": row[f"status_{other}"],
+        "sealed": bytes(row["sealed"]),
+        "opened_at": rfc3339(row["opened_at"]),
+        "updated_at": rfc3339(row["updated_at"]),
+        "resolved_at": rfc3339(row["resolved_at"]),
+    }
+
+
+def conflict_export_properties(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A conflict view (as the gate built it for its reader) as a file's feature properties."""
+    return {
+        "conflict": view["id"],
+        "my_operation_id": view["my_operation_id"],
+        "my_kind": view["my_kind"],
+        "other_party": view["other_party"],
+        "other_kind": view["other_kind"],
+        "label": f"conflict with {view['other_party']}",
+    }
+
+
 def message_view(
     c: StoredConflict, viewer: str, body: Mapping[str, Any], sender: str, names: Mapping[str, str]
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from deconflict import formats
+from deconflict.engine import disclosure
 from deconflict.errors import DomainError, InvalidVolume
 from deconflict.formats import Feature, operation_features
 from deconflict.formats.common import ccw
@@ -83,14 +84,7 @@ def conflict_features_of(svc: Service, who: Principal) -> list[Feature]:
     """The caller's open conflicts as it sees them: each region ring, never the other's volumes."""
     out = []
     for c in _pages(lambda cur: conflicts.list_(svc, who, PAGE, cur, "open")):
-        props = {
-            "conflict": c["id"],
-            "my_operation_id": c["my_operation_id"],
-            "my_kind": c["my_kind"],
-            "other_party": c["other_party"],
-            "other_kind": c["other_kind"],
-            "label": f"conflict with {c['other_party']}",
-        }
+        props = disclosure.conflict_export_properties(c)
         for part in c["region"]:
             for ring in part["footprint"]:
                 pts = [(p["lng"], p["lat"]) for p in ring]

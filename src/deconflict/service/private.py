@@ -183,20 +183,7 @@ def get_refinement(svc: Service, who: Principal, counterpart: str) -> dict[str, 
 
 
 def _view(row: Any, party: str, names: dict[str, str]) -> dict[str, Any]:
-    me, other = ("a", "b") if row.party_a == party else ("b", "a")
-    return {
-        "id": row.id,
-        "ref": row.ref,
-        "status": row.status,
-        "other_party": names.get(getattr(row, f"party_{other}"), ""),
-        "other_party_id": getattr(row, f"party_{other}"),
-        "my_status": getattr(row, f"status_{me}"),
-        "other_status": getattr(row, f"status_{other}"),
-        "sealed": bytes(row.sealed),
-        "opened_at": rfc3339(row.opened_at),
-        "updated_at": rfc3339(row.updated_at),
-        "resolved_at": rfc3339(row.resolved_at),
-    }
+    return disclosure.private_conflict_view(row._mapping, party, names)
 
 
 def _notice(row: Any, party: str, names: dict[str, str]) -> dict[str, Any]:

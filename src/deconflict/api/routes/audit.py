@@ -15,6 +15,11 @@ from deconflict.service import audit
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERRORS)
 NOTE = "text/plain; charset=utf-8"
+# Text on success; errors stay JSON as everywhere (so not `response_class`, which would
+# document the errors as text too).
+TEXT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}}
+}
 
 
 class Proof(BaseModel):
@@ -35,13 +40,13 @@ def audit_log(
     return audit.entries(svc, who, limit, cursor)
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse)
+@router.get("/checkpoint", responses=TEXT)
 def checkpoint(svc: Svc, who: Who) -> PlainTextResponse:
     """The latest signed checkpoint: a C2SP tlog-checkpoint signed note, as is."""
     return PlainTextResponse(audit.checkpoint(svc), media_type=NOTE)
 
 
-@router.get("/key", response_class=PlainTextResponse)
+@router.get("/key", responses=TEXT)
 def key(svc: Svc, who: Who) -> PlainTextResponse:
     """The log's verifier key (C2SP signed-note verifier key string). Pin it out of band."""
     return PlainTextResponse(audit.key(svc) + "\n", media_type=NOTE)
