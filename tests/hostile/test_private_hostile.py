@@ -166,7 +166,8 @@ def test_planting_cells_is_seen_by_the_other_side_as_a_conflict(
     told = events.after(svc, authenticate(svc, a_key), 0)
     opened = [e for e in told if e["type"] == "private.conflict.opened"]
     assert opened and opened[0]["data"]["other_party"] == "B"
-    assert set(opened[0]["data"]) == {"id", "status", "other_party", "opened_at", "resolved_at"}
+    told_keys = {"id", "status", "other_party", "opened_at", "resolved_at", "audit_index"}
+    assert set(opened[0]["data"]) == told_keys  # (audit_index: the event's receipt)
 
 
 @contextmanager

@@ -50,7 +50,7 @@ def probe_in(tx: Tx, svc: Service, op: Operation) -> dict[str, Any]:
     names = party_names(tx, {h.party for h in hits})
     outcome = disclosure.check(op.party, op.kind.value, hits, names, now, str(uuid.uuid4()))
     deliver(tx, outcome.deliveries, now)
-    file(tx, outcome.notes, now)
+    file(tx, outcome.notes, now, actor=op.party)
     if outcome.answer:
         budget.spend(tx, op.party, now)
     return {"conflicts": [h.json() for h in outcome.answer]}

@@ -32,10 +32,13 @@ def deliver(tx: Tx, deliveries: Iterable[Delivery], now: float) -> None:
         emit(tx, d, now)
 
 
-def file(tx: Tx, notes: Iterable[AuditNote], now: float) -> None:
-    """Write the gate's audit entries (each under the party it may be shown to)."""
+def file(tx: Tx, notes: Iterable[AuditNote], now: float, actor: str | None = None) -> None:
+    """Write the gate's audit entries (each under the party it may be shown to); the `actor`'s
+    own entry (its check) is what the write's answer is a receipt for."""
     for n in notes:
-        log.insert_audit(tx, n.party, n.action, n.subject, dict(n.data), now)
+        entry = log.insert_audit(tx, n.party, n.action, n.subject, dict(n.data), now)
+        if actor is not None and n.party == actor:
+            tx.cache[_RECEIPT] = entry
 
 
 def audit(
