@@ -76,10 +76,9 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
-class OverBudget(DomainError):
-    """A party that has spent its hourly budget of area x duration (429)."""
-
-    category = Category.RATE
+class OverBudget(RateLimited):
+    """A party that has spent its hourly budget of area x duration (429, `Retry-After`: the
+    next hour)."""
 
 
 class Unavailable(DomainError):

@@ -83,6 +83,7 @@ def test_a_party_over_its_hourly_budget_is_held_back_alone(hourly: TestClient) -
     assert refused.status_code == 429
     assert refused.json()["error"]["code"] == "over_hourly_budget"
     assert refused.json()["error"]["field"] == "volumes"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600  # the budget renews on the hour
     assert (
         len(hourly.get("/v1/operations", headers=north, params={"limit": 100}).json()["items"])
         == allowed

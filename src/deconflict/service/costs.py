@@ -40,7 +40,8 @@ def charge(tx: Tx, svc: Service, party_id: str, cost: float) -> None:
     request would go over it (and then nothing is charged)."""
     if cost <= 0.0:
         return
-    hour = int(svc.now() // 3600)
+    now = svc.now()
+    hour = int(now // 3600)
     before, limit = usage.spent(tx, party_id, hour), svc.config.budget_hour_km2h
     if before + cost > limit:
         raise OverBudget(
@@ -48,5 +49,6 @@ def charge(tx: Tx, svc: Service, party_id: str, cost: float) -> None:
             f"this hour's requests would cover {before + cost:.4g} km² x h; at most"
             f" {limit:.4g} per party per hour (the budget renews on the hour)",
             FIELD,
+            (hour + 1) * 3600 - now,
         )
     usage.charge(tx, party_id, hour, cost, before)
