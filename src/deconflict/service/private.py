@@ -37,6 +37,14 @@ def _private(tx: Tx, party_id: str, field: str) -> Any:
     return row
 
 
+def _pair(tx: Tx, party_id: str, counterpart: str) -> None:
+    """Both the caller and its counterpart (another party) take part in private matching."""
+    _private(tx, party_id, "public_key")
+    if counterpart == party_id:
+        raise NotFound("not_found", "no such private party", "counterpart")
+    _private(tx, counterpart, "counterpart")
+
+
 def _points(blob: bytes, field: str) -> bytes:
     if not blob or len(blob) % POINT_BYTES or len(blob) // POINT_BYTES > MAX_POINTS:
         raise Unprocessable(
@@ -88,13 +96,10 @@ def put_set(svc: Service, who: Principal, counterpart: str, blinded: bytes) -> d
     _points(blinded, "points")
 
     def unit(tx: Tx) -> dict[str, Any]:
-        _private(tx, party, "public_key")
-        if counterpart == party:
-            raise NotFound("not_found", "no such private party", "counterpart")
-        _private(tx, counterpart, "counterpart")
+        _pair(tx, party, counterpart)
         now = svc.now()
         round_ = store.put_set(tx, party, counterpart, blinded, now)
-        data = {"counterpart": counterpart, "round": round_, "points": len(blinded) // 32}
+        data = {"counterpart": counterpart, "round": round_, "points": len(blinded) // POINT_BYTES}
         audit(tx, party, "private.set", counterpart, data, now)
         return {"round": round_, "points": len(blinded) // POINT_BYTES}
 
@@ -157,10 +162,7 @@ def put_refinement(svc: Service, who: Principal, counterpart: str, sealed: bytes
     _sealed(sealed, "sealed")
 
     def unit(tx: Tx) -> dict[str, Any]:
-        _private(tx, party, "public_key")
-        if counterpart == party:
-            raise NotFound("not_found", "no such private party", "counterpart")
-        _private(tx, counterpart, "counterpart")
+        _pair(tx, party, counterpart)
         now = svc.now()
         store.put_refinement(tx, party, counterpart, sealed, now)
         audit(tx, party, "private.refinement", counterpart, {"bytes": len(sealed)}, now)
@@ -208,10 +210,7 @@ def report(
         _sealed(sealed, "sealed")
 
     def unit(tx: Tx) -> dict[str, Any]:
-        _private(tx, party, "public_key")
-        if counterpart == party:
-            raise NotFound("not_found", "no such private party", "counterpart")
-        _private(tx, counterpart, "counterpart")
+        _pair(tx, party, counterpart)
         a, b = sorted((party, counterpart))
         me = "a" if party == a else "b"
         now, row = svc.now(), store.conflict_by_ref(tx, a, b, ref)
