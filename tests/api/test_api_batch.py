@@ -31,6 +31,9 @@ def test_each_operation_has_its_own_result(client: TestClient) -> None:
     results = r.json()["results"]
     assert len(results) == 4
     assert results[0]["operation"]["label"] == "hits A" and len(results[0]["conflicts"]) == 1
+    made = [results[i] for i in (0, 2)]  # each created answer is a receipt of its own entry
+    assert all(isinstance(x["audit_index"], int) for x in made)
+    assert made[0]["audit_index"] != made[1]["audit_index"]
     assert (
         results[1]["error"]["field"] == "operations[1].volumes[0].volume.outline_circle.center.lat"
     )

@@ -96,7 +96,14 @@ class Service:
     def write(self, fn: Callable[[Tx], T], turn: Turn = OTHER) -> T:
         """Run a write unit; `turn` says what it may meet (see `store.turns`). The answer carries
         the `audit_index` of its entry (a receipt)."""
-        return self.db.write(lambda tx: with_receipt(tx, fn(tx)), turn=turn)
+        return self.db.write(_receipted(fn), turn=turn)
+
+    def write_all(
+        self, fns: Sequence[Callable[[Tx], T]], turns: Sequence[Turn]
+    ) -> list[tuple[bool, T | BaseException]]:
+        """Many writes queued together to share group commits (`Database.write_all`); each
+        answer carries its receipt, as `write`'s does."""
+        return self.db.write_all([_receipted(fn) for fn in fns], turns)
 
     def turn_of(self, volumes: Sequence[Volume]) -> Turn:
         """The write turn of a write of `volumes`: the regions its candidate search covers."""
@@ -104,6 +111,10 @@ class Service:
 
     def read(self, fn: Callable[[Tx], T]) -> T:
         return self.db.read(fn)
+
+
+def _receipted(fn: Callable[[Tx], T]) -> Callable[[Tx], T]:
+    return lambda tx: with_receipt(tx, fn(tx))
 
 
 def row_dict(row: Any) -> dict[str, Any]:

@@ -165,7 +165,7 @@ def create_many(svc: Service, who: Principal, drafts: list[Draft]) -> list[dict[
             continue
         turns.append(svc.turn_of(d.volumes))
         where.append(i)
-    for i, (ok, value) in zip(where, svc.db.write_all(units, turns), strict=True):
+    for i, (ok, value) in zip(where, svc.write_all(units, turns), strict=True):
         if ok:
             out[i] = cast(dict[str, Any], value)
         elif isinstance(value, DomainError):
