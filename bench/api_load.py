@@ -428,7 +428,6 @@ def bystander_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def regions_table(rows: list[dict[str, Any]]) -> Table:
-    t = Table(title="Write turns by region: two workers on PostgreSQL, POST /v1/operations")
     cols = [
         ("config", "config", "{}"),
         ("writes/s", "writes_per_s", "{:,.0f}"),
@@ -440,11 +439,8 @@ def regions_table(rows: list[dict[str, Any]]) -> Table:
         ("server CPU ms/write", "server_cpu_ms_per_write", "{:.2f}"),
         ("PG rollbacks/write", "pg_rollbacks_per_write", "{:.2f}"),
     ]
-    for head, _, _ in cols:
-        t.add_column(head, justify="left" if head == "config" else "right")
-    for r in rows:
-        t.add_row(*(fmt.format(r[key]) for _, key, fmt in cols))
-    return t
+    title = "Write turns by region: two workers on PostgreSQL, POST /v1/operations"
+    return _render(title, cols, rows)
 
 
 def machine() -> str:
@@ -461,7 +457,6 @@ def machine() -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> Table:
-    t = Table(title="API load: POST /v1/operations (server and load share the machine)")
     cols = [
         ("config", "config", "{}"),
         ("driver", "client", "{}"),
@@ -479,6 +474,12 @@ def table(rows: list[dict[str, Any]]) -> Table:
         ("load CPU ms/write", "loadgen_cpu_ms_per_write", "{:.2f}"),
         ("PG rollbacks/write", "pg_rollbacks_per_write", "{:.2f}"),
     ]
+    return _render("API load: POST /v1/operations (server and load share the machine)", cols, rows)
+
+
+def _render(title: str, cols: list[tuple[str, str, str]], rows: list[dict[str, Any]]) -> Table:
+    """A table of `rows`, one column per (heading, key, format)."""
+    t = Table(title=title)
     for head, _, _ in cols:
         t.add_column(head, justify="left" if head == "config" else "right")
     for r in rows:
